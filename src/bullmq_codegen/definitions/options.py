@@ -1,0 +1,150 @@
+"""BullMQ option types, with BullMQ's own camelCase keys.
+
+Every option dict a user writes in a definitions module is one of these
+TypedDicts, so a misspelled or unknown key is a type error in the editor; the
+same types are validated at load time (unknown keys are refused there too).
+The keys and their meaning follow BullMQ (Node and Python alike), so the jobs
+we add are read the same way by Node workers on the same queues.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import ConfigDict, with_config
+from typing_extensions import Required, TypedDict
+
+__all__ = [
+    "BackoffOptions",
+    "DeduplicationOptions",
+    "JobOptions",
+    "KeepJobs",
+    "QueueOptions",
+    "RateLimiterOptions",
+    "RemoveOnFinish",
+    "WorkerOptions",
+]
+
+_FORBID = ConfigDict(extra="forbid")
+
+
+@with_config(_FORBID)
+class KeepJobs(TypedDict, total=False):
+    """Which finished jobs to keep: by age, by count, or both."""
+
+    age: int
+    """Maximum age in seconds of a kept job."""
+    count: int
+    """Maximum number of jobs kept."""
+
+
+RemoveOnFinish = bool | int | KeepJobs
+"""``True`` removes at once, an int keeps that many, ``KeepJobs`` keeps by age/count."""
+
+
+@with_config(_FORBID)
+class BackoffOptions(TypedDict, total=False):
+    """How long to wait before retrying a failed job."""
+
+    type: Required[Literal["fixed", "exponential"]]
+    """``fixed`` waits ``delay`` ms each time; ``exponential`` waits ``2^(attempt-1) * delay``."""
+    delay: int
+    """Base delay in milliseconds."""
+
+
+@with_config(_FORBID)
+class DeduplicationOptions(TypedDict, total=False):
+    """Refuse (or replace) a job while another with the same id is pending."""
+
+    id: Required[str]
+    """Deduplication identifier."""
+    ttl: int
+    """Milliseconds the deduplication lasts; without it, until the job finishes."""
+    extend: bool
+    """Reset the ttl each time a duplicate is refused."""
+    replace: bool
+    """Replace the pending (delayed) job's data with the duplicate's."""
+
+
+@with_config(_FORBID)
+class JobOptions(TypedDict, total=False):
+    """Options of one job: per call of a producer, or a queue's ``defaultJobOptions``."""
+
+    jobId: str
+    """Custom job id; adding a job whose id exists is a no-op that returns the existing id."""
+    delay: int
+    """Milliseconds to wait before the job may be processed."""
+    priority: int
+    """1 (highest) to 2_097_152 (lowest); 0 means no priority."""
+    attempts: int
+    """Total number of attempts before the job fails for good."""
+    backoff: int | BackoffOptions
+    """Delay between attempts: milliseconds (fixed) or a strategy."""
+    lifo: bool
+    """Add the job to the head of the queue instead of its tail."""
+    removeOnComplete: RemoveOnFinish
+    """Remove the job when it completes (or keep only some completed jobs)."""
+    removeOnFail: RemoveOnFinish
+    """Remove the job when it fails for good (or keep only some failed jobs)."""
+    keepLogs: int
+    """Maximum number of log rows kept for the job."""
+    stackTraceLimit: int
+    """Maximum number of stack traces kept for the job."""
+    timestamp: int
+    """Creation time in milliseconds since the epoch (default: now)."""
+    deduplication: DeduplicationOptions
+    """Deduplicate jobs by id (throttle or debounce)."""
+
+
+@with_config(_FORBID)
+class QueueOptions(TypedDict, total=False):
+    """Options of a queue, as BullMQ's ``QueueOptions`` without ``connection``.
+
+    The key prefix is set once for the whole config (``create_queue_config(prefix=...)``)
+    so that every queue, worker and Node service agrees on it.
+    """
+
+    defaultJobOptions: JobOptions
+    """Options applied to every job added to this queue, unless the call overrides them."""
+
+
+@with_config(_FORBID)
+class RateLimiterOptions(TypedDict):
+    """At most ``max`` jobs per ``duration`` milliseconds, for the whole queue."""
+
+    max: int
+    """Jobs allowed per window."""
+    duration: int
+    """Window length in milliseconds."""
+
+
+@with_config(_FORBID)
+class WorkerOptions(TypedDict, total=False):
+    """Options of a worker, as BullMQ's ``WorkerOptions`` without ``connection``.
+
+    ``concurrency``, ``removeOnComplete`` and ``removeOnFail`` belong to the one
+    processor they are written on. The other keys describe the BullMQ worker of
+    the whole queue: when several workers of one queue set one of them, they
+    must agree (the loader says so otherwise).
+    """
+
+    concurrency: int
+    """Jobs of this worker's name processed in parallel by one process (default 1)."""
+    limiter: RateLimiterOptions
+    """Rate limit of the queue, enforced in Redis across every process."""
+    removeOnComplete: RemoveOnFinish
+    """Default for jobs that do not set ``removeOnComplete`` themselves."""
+    removeOnFail: RemoveOnFinish
+    """Default for jobs that do not set ``removeOnFail`` themselves."""
+    lockDuration: int
+    """Milliseconds a job stays locked by its worker between renewals (default 30000)."""
+    lockRenewTime: int
+    """Milliseconds between lock renewals (default ``lockDuration / 2``)."""
+    stalledInterval: int
+    """Milliseconds between checks for stalled jobs (default 30000)."""
+    maxStalledCount: int
+    """Times a job may stall and be retried before it fails (default 1)."""
+    drainDelay: int
+    """Seconds an idle worker blocks waiting for a job before it polls again (default 5)."""
+    name: str
+    """Worker name, stored on each job it processes and on its Redis client name."""

@@ -1,0 +1,40 @@
+"""Runtime used by generated code: connections, queues, producers and workers.
+
+Everything here is real, tested code; generated modules only bind it to the
+names, schemas and processors of one definitions module.
+"""
+
+from ..definitions.options import JobOptions
+from .connection import describe_connection
+from .group import WorkerGroup
+from .handles import EnqueuedJob
+from ..job import Job
+from .producer import InvalidJobOptionsError, Producer
+from .queue import JobCounts, JobFailedError, JobSnapshot, JobState, QueueHandle
+from .registry import Runtime
+from .routes import JobRoute
+from .worker.events import JobInfo, RouteStats, WorkerListener, WorkerState
+from .worker.queue_worker import CloseResult, QueueWorker
+
+__all__ = [
+    "CloseResult",
+    "EnqueuedJob",
+    "InvalidJobOptionsError",
+    "Job",
+    "JobCounts",
+    "JobFailedError",
+    "JobInfo",
+    "JobOptions",
+    "JobRoute",
+    "JobSnapshot",
+    "JobState",
+    "Producer",
+    "QueueHandle",
+    "QueueWorker",
+    "RouteStats",
+    "Runtime",
+    "WorkerGroup",
+    "WorkerListener",
+    "WorkerState",
+    "describe_connection",
+]

@@ -1,0 +1,106 @@
+"""Redis clients built from a definitions module's connection, and how to show one safely.
+
+Two kinds of client, both with ``decode_responses=True`` as bullmq requires:
+
+* a *command* client, pooled, shared by every queue, producer and worker of one
+  event loop (bullmq-py's own connection is a single connection behind one
+  lock, which serialises every command);
+* a *blocking* client per worker, for the ``BZPOPMIN`` that waits for jobs. Its
+  read timeout is longer than the longest block (10 s), which is what makes
+  delays of 5 s and more and rate limits work on redis-py 8, whose default read
+  timeout is 5 s.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import BusyLoadingError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from ..definitions.connection import ConnectionSpec
+
+__all__ = [
+    "MAX_BLOCK_SECONDS",
+    "blocking_client",
+    "command_client",
+    "describe_connection",
+    "is_connection_error",
+]
+
+MAX_BLOCK_SECONDS = 10.0
+"""Longest ``BZPOPMIN`` a worker issues; a dead connection is noticed within it."""
+
+_COMMAND_READ_TIMEOUT = 30.0
+_BLOCKING_READ_TIMEOUT = MAX_BLOCK_SECONDS + 10.0
+_CONNECT_TIMEOUT = 5.0
+
+
+def _retry() -> Retry:
+    # Retry only errors raised before a command reached Redis or while it loads
+    # its data: a timed-out script may have run, and running an add twice would
+    # enqueue a job twice.
+    return Retry(
+        ExponentialWithJitterBackoff(base=0.05, cap=1.0),
+        retries=3,
+        supported_errors=(RedisConnectionError, BusyLoadingError),
+    )
+
+
+def _client(spec: ConnectionSpec, **overrides: Any) -> Redis:
+    settings: dict[str, Any] = {
+        "decode_responses": True,
+        "socket_connect_timeout": _CONNECT_TIMEOUT,
+        "socket_keepalive": True,
+        "retry": _retry(),
+        "health_check_interval": 15,
+    }
+    if isinstance(spec, str):
+        settings.update(overrides)
+        return Redis.from_url(spec, **settings)
+    settings.update({key: value for key, value in spec.items() if value is not None})
+    settings.update(overrides)
+    return Redis(**settings)
+
+
+def command_client(spec: ConnectionSpec) -> Redis:
+    """A pooled client for non-blocking commands (scripts, reads)."""
+    return _client(spec, socket_timeout=_COMMAND_READ_TIMEOUT)
+
+
+def blocking_client(spec: ConnectionSpec) -> Redis:
+    """A single-connection client for a worker's blocking wait for jobs."""
+    return _client(
+        spec,
+        socket_timeout=_BLOCKING_READ_TIMEOUT,
+        single_connection_client=True,
+        health_check_interval=0,
+    )
+
+
+def describe_connection(spec: ConnectionSpec) -> str:
+    """Where ``spec`` points, without user name or password (safe to log)."""
+    if isinstance(spec, str):
+        parts = urlsplit(spec)
+        host = parts.hostname or ""
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        if parts.username or parts.password:
+            netloc = f"***@{netloc}"
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    if spec.get("unix_socket_path"):
+        return f"unix://{spec.get('unix_socket_path')}?db={spec.get('db', 0)}"
+    scheme = "rediss" if spec.get("ssl") else "redis"
+    auth = "***@" if spec.get("password") or spec.get("username") else ""
+    return f"{scheme}://{auth}{spec.get('host', 'localhost')}:{spec.get('port', 6379)}/{spec.get('db', 0)}"
+
+
+def is_connection_error(error: BaseException) -> bool:
+    """Whether ``error`` means Redis could not be reached (worth retrying later)."""
+    return isinstance(
+        error, RedisConnectionError | RedisTimeoutError | BusyLoadingError | OSError | TimeoutError
+    )

@@ -1,0 +1,145 @@
+"""The workers of an application: one BullMQ worker per selected queue."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection, Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from .connection import blocking_client
+from .routes import JobRoute
+from .worker.events import WorkerListener
+from .worker.queue_worker import CloseResult, QueueWorker
+from .worker.settings import QueueWorkerSettings, RouteSettings
+
+if TYPE_CHECKING:
+    from .registry import Runtime
+
+__all__ = ["WorkerGroup", "select_routes"]
+
+
+def select_routes(
+    routes: Sequence[JobRoute[Any]], *, queues: Collection[str] = (), workers: Collection[str] = ()
+) -> dict[str, list[JobRoute[Any]]]:
+    """Queue name → its routes, for every route or for the queues and workers named.
+
+    A BullMQ worker takes every job of its queue, so a process runs all the
+    workers of a queue or none of them: naming some workers of a queue but not
+    the others is refused (otherwise their jobs would fail as unknown here).
+    """
+    by_queue: dict[str, list[JobRoute[Any]]] = {}
+    for route in routes:
+        by_queue.setdefault(route.queue, []).append(route)
+    known_workers = {route.name: route.queue for route in routes}
+    unknown = [name for name in queues if name not in by_queue]
+    unknown += [name for name in workers if name not in known_workers]
+    if unknown:
+        raise ValueError(
+            f"unknown queue or worker names: {', '.join(map(repr, unknown))} "
+            f"(queues: {', '.join(sorted(by_queue))}; workers: {', '.join(sorted(known_workers))})"
+        )
+    if not queues and not workers:
+        return by_queue
+    chosen = set(queues)
+    for name in workers:
+        queue = known_workers[name]
+        if queue in chosen:
+            continue
+        missing = sorted(route.name for route in by_queue[queue] if route.name not in workers)
+        if missing:
+            raise ValueError(
+                f"worker {name!r} shares queue {queue!r} with {', '.join(map(repr, missing))}: "
+                f"a BullMQ worker takes every job of its queue, so run all of them "
+                f"(select the queue {queue!r})"
+            )
+        chosen.add(queue)
+    return {queue: by_queue[queue] for queue in sorted(chosen)}
+
+
+class WorkerGroup:
+    """The workers of the selected queues; started by :meth:`start` or ``async with``.
+
+    ::
+
+        async with create_workers() as workers:
+            await workers.wait_closed()   # until close() (e.g. from a signal handler)
+    """
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        routes: Sequence[JobRoute[Any]],
+        *,
+        queues: Collection[str] = (),
+        workers: Collection[str] = (),
+        listeners: Sequence[WorkerListener] = (),
+    ) -> None:
+        self._runtime = runtime
+        self._selected = select_routes(routes, queues=queues, workers=workers)
+        self._listeners = list(listeners)
+        self._workers: dict[str, QueueWorker] = {}
+
+    @property
+    def queue_names(self) -> tuple[str, ...]:
+        """The queues these workers take jobs from."""
+        return tuple(self._selected)
+
+    @property
+    def workers(self) -> Mapping[str, QueueWorker]:
+        """Queue name → its running worker (empty before :meth:`start`)."""
+        return self._workers
+
+    def add_listener(self, listener: WorkerListener) -> None:
+        """Tell ``listener`` what every worker of the group does (before or after start)."""
+        self._listeners.append(listener)
+        for worker in self._workers.values():
+            worker.add_listener(listener)
+
+    async def start(self) -> None:
+        """Start every worker on the running event loop (returns once they are started)."""
+        if self._workers:
+            raise RuntimeError("these workers were already started")
+        config = self._runtime.config
+        for queue, routes in self._selected.items():
+            options = {route.name: config.worker(queue, route.name).get("options", {}) for route in routes}
+            settings = QueueWorkerSettings.from_workers(options)
+            worker = QueueWorker(
+                ctx=self._runtime.worker_context(queue, settings.bullmq_opts()),
+                blocking=blocking_client(config.connection),
+                routes=[(route, RouteSettings.from_options(options[route.name])) for route in routes],
+                settings=settings,
+                listeners=self._listeners,
+            )
+            self._workers[queue] = worker
+        self._runtime.register(self)
+        for worker in self._workers.values():
+            worker.start()
+
+    async def wait_closed(self) -> None:
+        """Wait until every worker has closed; a worker that failed raises here."""
+        await asyncio.gather(*(worker.wait_closed() for worker in self._workers.values()))
+
+    async def run(self) -> None:
+        """Start the workers and process jobs until :meth:`close` is called."""
+        await self.start()
+        await self.wait_closed()
+
+    async def close(self, *, timeout: float | None = None) -> list[CloseResult]:
+        """Close every worker: running jobs get ``timeout`` seconds to finish (forever if ``None``)."""
+        results = await asyncio.gather(
+            *(worker.close(timeout=timeout) for worker in self._workers.values())
+        )
+        return list(results)
+
+    async def __aenter__(self) -> WorkerGroup:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()

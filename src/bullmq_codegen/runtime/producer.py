@@ -1,0 +1,126 @@
+"""Adding jobs of one name: validate the payload and the options, then send JSON.
+
+Validation happens before anything reaches Redis. The payload is checked in
+the form it travels in: dumped to JSON and validated back, so what a worker
+receives is exactly what its schema accepts (a model built with
+``model_construct`` or mutated after construction is caught here, not there).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from functools import cache
+from typing import Any, Generic, TypeVar, cast, overload
+
+from bullmq.job import Job as BullJob
+from pydantic import BaseModel, JsonValue, TypeAdapter, ValidationError
+
+from ..definitions.options import JobOptions
+from ..definitions.validation import job_option_problems
+from ..errors import BullMQCodegenError
+from .handles import EnqueuedJob
+from .queue import QueueHandle
+
+__all__ = ["InvalidJobOptionsError", "Producer"]
+
+P = TypeVar("P")
+M = TypeVar("M", bound=BaseModel)
+
+
+class InvalidJobOptionsError(BullMQCodegenError, ValueError):
+    """Job options that BullMQ would refuse or misread; nothing was added."""
+
+
+@cache
+def _options_adapter() -> TypeAdapter[JobOptions]:
+    return TypeAdapter(JobOptions)
+
+
+def check_job_options(options: Mapping[str, object], where: str) -> JobOptions:
+    """``options`` as valid job options, or :class:`InvalidJobOptionsError` naming each problem."""
+    try:
+        valid = _options_adapter().validate_python(options, strict=True)
+    except ValidationError as error:
+        details = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors()
+        )
+        raise InvalidJobOptionsError(f"invalid job options for {where}: {details}") from None
+    problems = job_option_problems(valid)
+    if problems:
+        details = "; ".join(f"{key}: {message}" for key, message in problems)
+        raise InvalidJobOptionsError(f"invalid job options for {where}: {details}")
+    return valid
+
+
+class Producer(Generic[P]):
+    """Adds jobs named ``name`` to ``queue``, their payload validated by ``schema``."""
+
+    __slots__ = ("_defaults", "_where", "name", "queue", "schema")
+
+    @overload
+    def __init__(self: Producer[M], queue: QueueHandle, name: str, schema: type[M]) -> None: ...
+
+    @overload
+    def __init__(self: Producer[None], queue: QueueHandle, name: str, schema: None) -> None: ...
+
+    def __init__(self, queue: QueueHandle, name: str, schema: type[BaseModel] | None) -> None:
+        self.queue = queue
+        self.name = name
+        self.schema = schema
+        self._where = f"job {name!r} of queue {queue.name!r}"
+        self._defaults: JobOptions | None = None
+
+    def wire_data(self, payload: P) -> JsonValue:
+        """The JSON data sent for ``payload``; raises ``ValidationError`` when it is invalid."""
+        schema = self.schema
+        if schema is None:
+            if payload is not None:
+                raise TypeError(f"{self._where} takes no payload (its worker has no schema)")
+            return {}
+        if isinstance(payload, schema):
+            text = payload.model_dump_json()
+        elif isinstance(payload, Mapping):
+            text = schema.model_validate(payload).model_dump_json()
+        else:
+            raise TypeError(
+                f"{self._where} takes a {schema.__name__}, not {type(payload).__name__}"
+            )
+        schema.model_validate_json(text)  # what the worker will validate, checked now
+        return cast("JsonValue", json.loads(text))
+
+    def job_options(self, options: Mapping[str, object]) -> JobOptions:
+        """The queue's default job options overridden by the call's ``options``."""
+        if self._defaults is None:
+            self._defaults = self.queue.default_job_options
+        if not options:
+            return dict(self._defaults)  # type: ignore[return-value]
+        return cast("JobOptions", {**self._defaults, **check_job_options(options, self._where)})
+
+    async def enqueue(self, payload: P, options: Mapping[str, object]) -> EnqueuedJob[P]:
+        """Validate ``payload`` and ``options``, then add one job."""
+        data = self.wire_data(payload)
+        merged = self.job_options(options)
+        context = self.queue.context()
+        job = BullJob(context, self.name, data, cast("dict[str, Any]", dict(merged)))
+        job_id = await context.backend.addJob(job)
+        return EnqueuedJob(queue=self.queue, id=str(job_id), name=self.name, payload=payload, options=merged)
+
+    async def enqueue_bulk(
+        self, payloads: Iterable[P], options: Mapping[str, object]
+    ) -> list[EnqueuedJob[P]]:
+        """Validate every payload, then add all the jobs in one transaction (all or none)."""
+        items = list(payloads)
+        data = [self.wire_data(payload) for payload in items]
+        merged = self.job_options(options)
+        if not items:
+            return []
+        context = self.queue.context()
+        jobs = [
+            BullJob(context, self.name, item, cast("dict[str, Any]", dict(merged))) for item in data
+        ]
+        job_ids = await context.backend.addJobs(jobs)
+        return [
+            EnqueuedJob(queue=self.queue, id=str(job_id), name=self.name, payload=payload, options=merged)
+            for job_id, payload in zip(job_ids, items, strict=True)
+        ]

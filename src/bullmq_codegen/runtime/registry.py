@@ -1,0 +1,117 @@
+"""The connections of generated code: created lazily, once per event loop, closed in one call.
+
+Generated modules build one :class:`Runtime` at import, which does no I/O.
+The first use on an event loop opens a pooled client for that loop; a second
+``asyncio.run`` (or a pytest-asyncio test with its own loop) gets its own, so
+clients never cross loops (the cause of redis-py's "attached to a different
+loop" errors).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import weakref
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bullmq.redis_connection import RedisConnection
+from redis.asyncio import Redis
+
+from ..definitions.config import QueueConfig
+from .connection import command_client
+from .queue_context import QueueContext, load_scripts
+
+if TYPE_CHECKING:
+    from .group import WorkerGroup
+    from .queue import QueueHandle
+    from .routes import JobRoute
+    from .worker.events import WorkerListener
+
+__all__ = ["Runtime"]
+
+
+@dataclass(slots=True)
+class _LoopResources:
+    client: Redis
+    scripts: RedisConnection
+    contexts: dict[str, QueueContext] = field(default_factory=dict[str, QueueContext])
+    groups: weakref.WeakSet[WorkerGroup] = field(default_factory=weakref.WeakSet["WorkerGroup"])
+
+
+class Runtime:
+    """Queues and workers of one :class:`QueueConfig`, with their connections per event loop."""
+
+    def __init__(self, config: QueueConfig) -> None:
+        self.config = config
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopResources] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def queue(self, name: str) -> QueueHandle:
+        """The handle of queue ``name`` (no I/O: it connects on first use)."""
+        from .queue import QueueHandle
+
+        self.config.queue(name)  # refuse an unknown name now, with the known ones
+        return QueueHandle(self, name)
+
+    def workers(
+        self,
+        routes: Sequence[JobRoute[Any]],
+        *,
+        queues: Collection[str] = (),
+        workers: Collection[str] = (),
+        listeners: Sequence[WorkerListener] = (),
+    ) -> WorkerGroup:
+        """Workers for ``routes`` (all of them, or the queues and workers named); not started."""
+        from .group import WorkerGroup
+
+        return WorkerGroup(self, routes, queues=queues, workers=workers, listeners=listeners)
+
+    def context(self, queue: str) -> QueueContext:
+        """bullmq's view of ``queue`` on the running loop, for adding and inspecting jobs."""
+        resources = self._resources()
+        context = resources.contexts.get(queue)
+        if context is None:
+            context = QueueContext(
+                name=queue, prefix=self.config.prefix, scripts=resources.scripts, opts={}
+            )
+            resources.contexts[queue] = context
+        return context
+
+    def worker_context(self, queue: str, opts: dict[str, Any]) -> QueueContext:
+        """A fresh view of ``queue`` for a worker, whose ``opts`` bullmq's scripts read."""
+        return QueueContext(
+            name=queue, prefix=self.config.prefix, scripts=self._resources().scripts, opts=opts
+        )
+
+    def register(self, group: WorkerGroup) -> None:
+        """Close ``group`` with the connections of the running loop."""
+        self._resources().groups.add(group)
+
+    async def close(self) -> None:
+        """Close every worker and connection opened on the running loop.
+
+        Workers close gracefully (running jobs finish). Later use opens new
+        connections, so closing between tests or ``asyncio.run`` calls is safe.
+        """
+        loop = asyncio.get_running_loop()
+        resources = self._loops.pop(loop, None)
+        if resources is None:
+            return
+        for group in list(resources.groups):
+            await group.close()
+        with contextlib.suppress(Exception):
+            await resources.client.aclose()
+
+    def _resources(self) -> _LoopResources:
+        loop = asyncio.get_running_loop()
+        resources = self._loops.get(loop)
+        if resources is None:
+            for other in [other for other in self._loops if other.is_closed()]:
+                del self._loops[other]  # its sockets died with it
+            client = command_client(self.config.connection)
+            resources = _LoopResources(client=client, scripts=load_scripts(client))
+            self._loops[loop] = resources
+        return resources

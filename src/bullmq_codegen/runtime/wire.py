@@ -1,0 +1,61 @@
+"""What jobs look like in Redis: JSON data and results, encoded option keys, retention.
+
+Everything stored is JSON, as BullMQ (Node and Python) writes and reads it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+
+from pydantic import BaseModel
+
+from ..definitions.options import JobOptions, RemoveOnFinish
+
+__all__ = ["NotJSONError", "decode_opts", "keep_jobs", "result_json"]
+
+# bullmq stores a few option keys in a short form (Node and Python alike).
+_SHORT_KEYS = {
+    "fpof": "failParentOnFailure",
+    "cpof": "continueParentOnFailure",
+    "idof": "ignoreDependencyOnFailure",
+    "rdof": "removeDependencyOnFailure",
+    "kl": "keepLogs",
+    "de": "deduplication",
+}
+
+
+class NotJSONError(TypeError):
+    """A processor returned something that cannot be stored as JSON."""
+
+
+def decode_opts(raw: str | None) -> JobOptions:
+    """A job's stored ``opts`` field with its short keys expanded."""
+    if not raw:
+        return {}
+    stored = cast("dict[str, Any]", json.loads(raw))
+    return cast("JobOptions", {_SHORT_KEYS.get(key, key): value for key, value in stored.items()})
+
+
+def result_json(result: object) -> str:
+    """The JSON a processor's result is stored as: a Pydantic model is dumped in JSON mode."""
+    if isinstance(result, BaseModel):
+        return result.model_dump_json()
+    try:
+        return json.dumps(result, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise NotJSONError(
+            f"the processor returned {type(result).__name__}, which is not JSON ({error}); "
+            "return a Pydantic model, or None, a number, a string, a list or a dict of those"
+        ) from error
+
+
+def keep_jobs(remove: RemoveOnFinish | None) -> dict[str, int]:
+    """BullMQ's ``keepJobs`` for a ``removeOnComplete``/``removeOnFail`` value."""
+    if remove is True:
+        return {"count": 0}
+    if remove is None or remove is False:
+        return {"count": -1}
+    if isinstance(remove, int):
+        return {"count": remove}
+    return dict(remove)

@@ -1,0 +1,210 @@
+"""Taking jobs into ``active``: the same protocol as BullMQ's Node worker.
+
+While jobs are waiting, ``moveToActive`` takes one per round trip. When the
+queue is drained, the fetcher blocks on the queue's marker (``BZPOPMIN``) until
+a job is added or the next delayed job is due; while the queue's rate limit is
+reached it sleeps for exactly the limiter's remaining time (bullmq-py 3.4.4
+stores that time but then waits ``drainDelay`` instead).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import msgpack
+from redis.asyncio import Redis
+
+from ..connection import MAX_BLOCK_SECONDS, is_connection_error
+from ..queue_context import QueueContext
+from .settings import QueueWorkerSettings
+
+__all__ = ["JobFetcher", "RawJob", "parse_next_job"]
+
+_MIN_BLOCK_SECONDS = 0.001
+_ACTIVE_KEYS = (
+    "wait",
+    "active",
+    "prioritized",
+    "events",
+    "stalled",
+    "limiter",
+    "delayed",
+    "paused",
+    "meta",
+    "pc",
+    "marker",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RawJob:
+    """A job just moved to ``active``: its id and its hash fields as stored."""
+
+    id: str
+    fields: dict[str, str]
+
+
+def now_ms() -> int:
+    """The time in milliseconds since the epoch, as BullMQ's scripts count it."""
+    return int(time.time() * 1000)
+
+
+def parse_next_job(raw: Any) -> tuple[RawJob | None, int, int]:
+    """``(job, rate-limit delay ms, next delayed job timestamp ms)`` from a fetching script."""
+    if not isinstance(raw, list) or not raw:
+        return None, 0, 0
+    values: list[Any] = raw
+    limit_delay = int(values[2] or 0) if len(values) > 2 else 0
+    delay_until = int(values[3] or 0) if len(values) > 3 else 0
+    pairs = values[0]
+    if not isinstance(pairs, list) or not pairs:
+        return None, limit_delay, delay_until
+    flat: list[str] = pairs
+    fields = dict(zip(flat[::2], flat[1::2], strict=True))
+    return RawJob(str(values[1]), fields), limit_delay, delay_until
+
+
+class JobFetcher:
+    """Hands out the next job of one queue, or ``None`` once interrupted or stopped."""
+
+    def __init__(
+        self,
+        ctx: QueueContext,
+        blocking: Redis,
+        settings: QueueWorkerSettings,
+        report_error: Callable[[BaseException], None],
+    ) -> None:
+        self._ctx = ctx
+        self._blocking = blocking
+        self._settings = settings
+        self._report_error = report_error
+        self._keys = [ctx.keys[name] for name in _ACTIVE_KEYS]
+        self._script = ctx.commands["moveToActive"]
+        self._limiter = dict(settings.limiter) if settings.limiter is not None else None
+        self._drained = False
+        self._limit_until = 0.0
+        self._block_until = 0
+        self._wake = asyncio.Event()
+        self._stopped = False
+        self._waiting: asyncio.Task[Any] | None = None
+
+    @property
+    def drained(self) -> bool:
+        """Whether the last look found no job to take."""
+        return self._drained
+
+    def note(self, job_found: bool, limit_delay: int, delay_until: int) -> None:
+        """Record what a fetching script answered (``moveToActive`` or a completion)."""
+        self._drained = not job_found
+        loop_time = asyncio.get_running_loop().time()
+        self._limit_until = loop_time + limit_delay / 1000 if limit_delay > 0 else 0.0
+        self._block_until = max(delay_until, 0)
+
+    def interrupt(self) -> None:
+        """Make the current (or next) wait return ``None`` at once."""
+        self._wake.set()
+        if self._waiting is not None:
+            self._waiting.cancel()
+
+    def stop(self) -> None:
+        """Interrupt, and return ``None`` from every later call."""
+        self._stopped = True
+        self.interrupt()
+
+    async def next(self, token: str) -> RawJob | None:
+        """Move the next job to ``active`` under ``token``; wait as long as it takes."""
+        if self._stopped:
+            return None
+        self._wake.clear()
+        failures = 0
+        while not self._wake.is_set():
+            try:
+                job = await self._attempt(token)
+            except asyncio.CancelledError:
+                if self._wake.is_set() and not _cancelling():
+                    return None
+                raise
+            except Exception as error:
+                if self._wake.is_set():
+                    return None
+                self._report_error(error)
+                failures += 1
+                backoff = min(0.1 * 2 ** min(failures, 6), 5.0) if is_connection_error(error) else 1.0
+                await self._sleep(backoff * (0.5 + random.random() / 2))
+                continue
+            failures = 0
+            if job is not None:
+                return job
+        return None
+
+    async def _attempt(self, token: str) -> RawJob | None:
+        if self._limit_until:
+            remaining = self._limit_until - asyncio.get_running_loop().time()
+            if remaining > 0:
+                await self._sleep(remaining)
+                if self._wake.is_set():
+                    return None
+        elif self._drained:
+            await self._wait_for_job()
+            if self._wake.is_set():
+                return None
+            if self._block_until and self._block_until - now_ms() >= 1:
+                return None
+        return await self.move_to_active(token)
+
+    async def move_to_active(self, token: str) -> RawJob | None:
+        """One ``moveToActive``: the next job, or ``None`` (drained, delayed or rate limited)."""
+        opts: dict[str, Any] = {
+            "token": token,
+            "lockDuration": self._settings.lock_duration,
+            "limiter": self._limiter,
+        }
+        if self._settings.name is not None:
+            opts["name"] = self._settings.name
+        args = [self._ctx.keys[""], now_ms(), msgpack.packb(opts, use_bin_type=True)]
+        raw = await self._script(keys=self._keys, args=args)
+        job, limit_delay, delay_until = parse_next_job(raw)
+        self.note(job is not None, limit_delay, delay_until)
+        return job
+
+    async def _wait_for_job(self) -> None:
+        timeout = self._block_timeout()
+        if timeout is None:
+            self._block_until = 0
+            return
+        self._waiting = asyncio.ensure_future(self._blocking.bzpopmin(self._ctx.keys["marker"], timeout))
+        try:
+            result: Any = await self._waiting
+        finally:
+            self._waiting = None
+        if not result:
+            self._block_until = 0
+            return
+        score = int(float(result[2]))
+        if not (self._block_until and score > self._block_until):
+            self._block_until = score
+
+    def _block_timeout(self) -> float | None:
+        """Seconds to block: until the next delayed job, else ``drainDelay``; ``None``: don't."""
+        if self._block_until:
+            delay_ms = self._block_until - now_ms()
+            if delay_ms <= 0:
+                return None
+            return min(max(delay_ms / 1000, _MIN_BLOCK_SECONDS), MAX_BLOCK_SECONDS)
+        return min(max(self._settings.drain_delay, _MIN_BLOCK_SECONDS), MAX_BLOCK_SECONDS)
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        except TimeoutError:
+            pass
+
+
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

@@ -1,0 +1,295 @@
+"""Running one job: route it by name, validate its data, run its processor, finish it.
+
+A job whose name has no processor, or whose data fails the schema, fails at
+once without retry (``UnrecoverableError``) with a reason that says why. A
+processor's exception fails the attempt; bullmq's own code then retries it
+with its backoff, or fails it for good.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import msgpack
+from bullmq.custom_errors import DelayedError, UnrecoverableError, WaitingChildrenError
+from bullmq.job import Job as BullJob
+from pydantic import JsonValue, ValidationError
+
+from ..connection import is_connection_error
+from ...job import Job
+from ..queue_context import QueueContext
+from ..routes import JobRoute
+from ..wire import decode_opts, keep_jobs, result_json
+from .events import JobInfo, RouteStats, WorkerListener, notify
+from .fetcher import JobFetcher, RawJob, now_ms, parse_next_job
+from .maintenance import LockKeeper
+from .settings import QueueWorkerSettings, RouteSettings
+
+__all__ = ["JobRunner", "Route"]
+
+T = TypeVar("T")
+
+_FINISH_KEYS = (
+    "wait",
+    "active",
+    "prioritized",
+    "events",
+    "stalled",
+    "limiter",
+    "delayed",
+    "paused",
+    "meta",
+    "pc",
+    "completed",
+)
+
+
+@dataclass(slots=True)
+class Route:
+    """A job name this worker runs: its route, settings, concurrency bound and counts."""
+
+    route: JobRoute[Any]
+    settings: RouteSettings
+    limit: asyncio.Semaphore
+    stats: RouteStats = field(default_factory=RouteStats)
+
+
+class _Controls:
+    """What a running job may do to itself: progress and log rows."""
+
+    __slots__ = ("_ctx", "_job_id", "_keep_logs")
+
+    def __init__(self, ctx: QueueContext, job_id: str, keep_logs: int) -> None:
+        self._ctx = ctx
+        self._job_id = job_id
+        self._keep_logs = keep_logs
+
+    async def update_progress(self, progress: JsonValue) -> None:
+        await self._ctx.backend.updateProgress(self._job_id, progress)
+
+    async def log(self, row: str) -> int:
+        return await self._ctx.backend.addLog(self._job_id, row, self._keep_logs)
+
+
+class JobRunner:
+    """Runs the jobs one queue's worker takes, each with the processor of its name."""
+
+    def __init__(
+        self,
+        *,
+        ctx: QueueContext,
+        routes: Mapping[str, Route],
+        settings: QueueWorkerSettings,
+        locks: LockKeeper,
+        fetcher: JobFetcher,
+        listeners: list[WorkerListener],
+    ) -> None:
+        self._ctx = ctx
+        self._queue = ctx.name
+        self._routes = routes
+        self._settings = settings
+        self._locks = locks
+        self._fetcher = fetcher
+        self._listeners = listeners
+        self._finish_keys = [ctx.keys[name] for name in _FINISH_KEYS]
+        self._limiter = dict(settings.limiter) if settings.limiter is not None else None
+        self.running: dict[str, JobInfo] = {}
+
+    async def run(self, raw: RawJob, token: str, fetch_next: Callable[[], bool]) -> RawJob | None:
+        """Process ``raw`` to the end; return the next job its completion took, if any."""
+        fields = raw.fields
+        name = fields.get("name", "")
+        attempt = int(fields.get("atm") or fields.get("attemptsMade") or 0) + 1
+        info = JobInfo(queue=self._queue, name=name, id=raw.id, attempt=attempt)
+        self._locks.track(raw.id, token)
+        self.running[raw.id] = info
+        try:
+            route = self._routes.get(name)
+            if route is None:
+                known = ", ".join(sorted(self._routes))
+                notify(self._listeners, lambda listener: listener.on_unknown_job(info))
+                reason = (
+                    f"no processor for job name {name!r} in queue {self._queue!r}: "
+                    f"its workers here run {known}"
+                )
+                return await self._fail_now(raw, token, info, None, reason)
+            deferred = fields.get("defa")
+            if deferred:
+                return await self._fail_now(raw, token, info, route, deferred)
+            async with route.limit:
+                return await self._process(route, raw, token, info, fetch_next)
+        finally:
+            self._locks.untrack(raw.id)
+            self.running.pop(raw.id, None)
+
+    async def _process(
+        self,
+        route: Route,
+        raw: RawJob,
+        token: str,
+        info: JobInfo,
+        fetch_next: Callable[[], bool],
+    ) -> RawJob | None:
+        fields = raw.fields
+        data_json = fields.get("data") or "{}"
+        try:
+            payload = route.route.parse(data_json)
+        except ValidationError as error:
+            route.stats.invalid_payloads += 1
+            notify(self._listeners, lambda listener: listener.on_invalid_payload(info, error))
+            schema = route.route.schema.__name__ if route.route.schema is not None else "-"
+            reason = f"invalid payload for job {info.name!r} (schema {schema}): {error}"
+            return await self._fail_now(raw, token, info, route, reason)
+        opts = decode_opts(fields.get("opts"))
+        job = Job(
+            id=raw.id,
+            name=info.name,
+            queue_name=self._queue,
+            data=json.loads(data_json),
+            payload=payload,
+            attempts_made=info.attempt - 1,
+            attempts_started=int(fields.get("ats") or 0),
+            timestamp=int(fields.get("timestamp") or 0),
+            processed_on=int(fields["processedOn"]) if fields.get("processedOn") else None,
+            opts=opts,
+            controls=_Controls(self._ctx, raw.id, opts.get("keepLogs", 0)),
+        )
+        notify(self._listeners, lambda listener: listener.on_active(info))
+        route.stats.active += 1
+        started = time.monotonic()
+        try:
+            value = result_json(await route.route.processor(job))
+        except (DelayedError, WaitingChildrenError):
+            return None  # the processor moved the job itself
+        except Exception as error:
+            duration = time.monotonic() - started
+            await self._fail(raw, token, info, route, error, duration)
+            return None
+        finally:
+            route.stats.active -= 1
+        duration = time.monotonic() - started
+        next_job = await self._complete(raw, token, opts, route, value, fetch_next())
+        route.stats.completed += 1
+        notify(self._listeners, lambda listener: listener.on_completed(info, duration))
+        return next_job
+
+    async def _complete(
+        self,
+        raw: RawJob,
+        token: str,
+        opts: Any,
+        route: Route,
+        value: str,
+        fetch_next: bool,
+    ) -> RawJob | None:
+        keys = [*self._finish_keys, self._ctx.job_key(raw.id)]
+        keys += [self._ctx.keys[""] + "metrics:completed", self._ctx.keys["marker"]]
+        remove = opts.get("removeOnComplete", route.settings.remove_on_complete)
+        finish_opts: dict[str, Any] = {
+            "token": token,
+            "keepJobs": keep_jobs(remove),
+            "limiter": self._limiter,
+            "lockDuration": self._settings.lock_duration,
+            "attempts": opts.get("attempts", 1),
+            "attemptsMade": int(raw.fields.get("atm") or 0),
+            "maxMetricsSize": "",
+            "fpof": opts.get("failParentOnFailure", False),
+            "cpof": opts.get("continueParentOnFailure", False),
+            "idof": opts.get("ignoreDependencyOnFailure", False),
+            "rdof": opts.get("removeDependencyOnFailure", False),
+        }
+        if self._settings.name is not None:
+            finish_opts["name"] = self._settings.name
+        args: list[Any] = [
+            raw.id,
+            now_ms(),
+            "returnvalue",
+            value,
+            "completed",
+            "1" if fetch_next else "",
+            self._ctx.keys[""],
+            msgpack.packb(finish_opts, use_bin_type=True),
+        ]
+        script = self._ctx.commands["moveToFinished"]
+        try:
+            result: Any = await self._retrying(lambda: script(keys=keys, args=args))
+        except Exception as error:
+            self._report_error(error)
+            return None
+        if isinstance(result, int) and result < 0:
+            self._report_error(
+                self._ctx.backend.scripts.finishedErrors(
+                    {"code": result, "jobId": raw.id, "command": "moveToFinished", "state": "active"}
+                )
+            )
+            return None
+        job, limit_delay, delay_until = parse_next_job(result)
+        if fetch_next:
+            self._fetcher.note(job is not None, limit_delay, delay_until)
+        return job
+
+    async def _fail_now(
+        self, raw: RawJob, token: str, info: JobInfo, route: Route | None, reason: str
+    ) -> None:
+        """Fail the job without retry: ``reason`` becomes its failed reason."""
+        try:
+            raise UnrecoverableError(reason)
+        except UnrecoverableError as error:
+            await self._fail(raw, token, info, route, error, 0.0)
+
+    async def _fail(
+        self,
+        raw: RawJob,
+        token: str,
+        info: JobInfo,
+        route: Route | None,
+        error: Exception,
+        duration: float,
+    ) -> None:
+        """Fail this attempt; bullmq retries it with backoff or fails it for good.
+
+        Must be awaited inside the ``except`` block that caught ``error``:
+        bullmq stores the current traceback as the job's stack trace.
+        """
+        bull_job = BullJob.fromJSON(self._ctx, raw.fields, raw.id)
+        if route is not None and "removeOnFail" not in bull_job.opts:
+            if route.settings.remove_on_fail is not None:
+                bull_job.opts["removeOnFail"] = route.settings.remove_on_fail
+        attempts = int(bull_job.opts.get("attempts") or 0)
+        will_retry = (
+            not isinstance(error, UnrecoverableError) and bull_job.attemptsMade + 1 < attempts
+        )
+        try:
+            await self._retrying(lambda: bull_job.moveToFailed(error, token, False))
+        except Exception as finish_error:
+            self._report_error(finish_error)
+        if route is not None:
+            route.stats.failed += 1
+        notify(
+            self._listeners,
+            lambda listener: listener.on_failed(
+                info, error, will_retry=will_retry, duration=duration
+            ),
+        )
+
+    async def _retrying(self, operation: Callable[[], Awaitable[T]]) -> T:
+        """``operation()``, tried again on connection errors while the job's lock lasts."""
+        deadline = time.monotonic() + self._settings.lock_duration / 1000
+        delay = 0.05
+        while True:
+            try:
+                return await operation()
+            except Exception as error:
+                if not is_connection_error(error) or time.monotonic() + delay > deadline:
+                    raise
+                self._report_error(error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    def _report_error(self, error: BaseException) -> None:
+        notify(self._listeners, lambda listener: listener.on_error(self._queue, error))

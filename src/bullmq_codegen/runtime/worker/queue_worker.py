@@ -1,0 +1,236 @@
+"""The one BullMQ worker of a queue in a process, dispatching each job by its name.
+
+Several workers defined on one queue do not compete for each other's jobs:
+one BullMQ worker takes the queue's jobs and runs each with the processor of
+its name, each processor bounded by its own ``concurrency``. The loop that
+takes jobs costs the same whatever the concurrency: a *dispatcher* takes a job
+whenever a slot is free, and a slot whose job completes takes the next one in
+the same round trip (BullMQ's fetch-next on completion).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+from ..queue_context import QueueContext
+from ..routes import JobRoute
+from .events import JobInfo, RouteStats, WorkerListener, WorkerState, notify
+from .fetcher import JobFetcher, RawJob
+from .maintenance import LockKeeper, StalledChecker
+from .processing import JobRunner, Route
+from .settings import QueueWorkerSettings, RouteSettings
+
+__all__ = ["CloseResult", "QueueWorker"]
+
+
+@dataclass(frozen=True, slots=True)
+class CloseResult:
+    """How a worker closed: ``graceful`` unless jobs were still running at the timeout."""
+
+    queue: str
+    graceful: bool
+    abandoned: tuple[JobInfo, ...] = ()
+    """Jobs left active; BullMQ's stalled check puts them back to wait once their lock expires."""
+
+
+class QueueWorker:
+    """Takes the jobs of one queue and runs each with the processor of its name."""
+
+    def __init__(
+        self,
+        *,
+        ctx: QueueContext,
+        blocking: Redis,
+        routes: Sequence[tuple[JobRoute[Any], RouteSettings]],
+        settings: QueueWorkerSettings,
+        listeners: Sequence[WorkerListener] = (),
+    ) -> None:
+        self.queue_name = ctx.name
+        self.id = uuid.uuid4().hex
+        self.settings = settings
+        self._ctx = ctx
+        self._blocking = blocking
+        self._listeners: list[WorkerListener] = list(listeners)
+        self._routes = {
+            route.name: Route(route, route_settings, asyncio.Semaphore(route_settings.concurrency))
+            for route, route_settings in routes
+        }
+        self.concurrency = sum(route_settings.concurrency for _, route_settings in routes)
+        self._fetcher = JobFetcher(ctx, blocking, settings, self._report_error)
+        self._locks = LockKeeper(ctx, settings, self._report_lost_locks, self._report_error)
+        self._stalled = StalledChecker(ctx, settings, self._report_stalled, self._report_error)
+        self._runner = JobRunner(
+            ctx=ctx,
+            routes=self._routes,
+            settings=settings,
+            locks=self._locks,
+            fetcher=self._fetcher,
+            listeners=self._listeners,
+        )
+        self._free_slots = asyncio.Semaphore(self.concurrency)
+        self._slots: set[asyncio.Task[None]] = set()
+        self._main: asyncio.Task[None] | None = None
+        self._resumed = asyncio.Event()
+        self._resumed.set()
+        self._closing = False
+        self._tokens = 0
+        self.state = WorkerState.CREATED
+
+    # -- life cycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start taking jobs on the running event loop (returns at once)."""
+        if self._main is not None:
+            raise RuntimeError(f"the worker of queue {self.queue_name!r} was already started")
+        self._main = asyncio.get_running_loop().create_task(
+            self._run(), name=f"bullmq-codegen worker {self.queue_name}"
+        )
+
+    async def wait_closed(self) -> None:
+        """Wait until the worker has closed (after :meth:`close`, or a fatal error)."""
+        if self._main is not None:
+            await asyncio.shield(self._main)
+
+    async def close(self, *, timeout: float | None = None) -> CloseResult:
+        """Stop taking jobs, let running jobs finish, release the connection.
+
+        After ``timeout`` seconds, running processors are cancelled: their jobs
+        stay active until BullMQ's stalled check (any worker's) puts them back
+        to wait, once their lock (``lockDuration``) expires.
+        """
+        self._closing = True
+        self._resumed.set()
+        self._fetcher.stop()
+        if self._main is None:
+            await self._release()
+            self._set_state(WorkerState.CLOSED)
+            return CloseResult(self.queue_name, graceful=True)
+        done, _ = await asyncio.wait({self._main}, timeout=timeout)
+        abandoned: tuple[JobInfo, ...] = ()
+        if not done:
+            abandoned = tuple(self._runner.running.values())
+            for task in list(self._slots):
+                task.cancel()
+        with contextlib.suppress(Exception):  # a failed worker raises from wait_closed()
+            await asyncio.shield(self._main)
+        return CloseResult(self.queue_name, graceful=not abandoned, abandoned=abandoned)
+
+    def pause(self) -> None:
+        """Stop taking new jobs; running jobs go on. :meth:`resume` takes jobs again."""
+        if not self._closing and self._resumed.is_set():
+            self._resumed.clear()
+            self._fetcher.interrupt()
+            self._set_state(WorkerState.PAUSED)
+
+    def resume(self) -> None:
+        """Take jobs again after :meth:`pause`."""
+        if not self._closing and not self._resumed.is_set():
+            self._resumed.set()
+            self._set_state(WorkerState.RUNNING)
+
+    def add_listener(self, listener: WorkerListener) -> None:
+        """Tell ``listener`` what this worker does from now on."""
+        self._listeners.append(listener)
+
+    def stats(self) -> dict[str, RouteStats]:
+        """Counts per job name since the worker started."""
+        return {name: route.stats for name, route in self._routes.items()}
+
+    @property
+    def running_jobs(self) -> tuple[JobInfo, ...]:
+        """The jobs being processed right now."""
+        return tuple(self._runner.running.values())
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        maintenance = [
+            asyncio.create_task(self._locks.run(), name=f"locks {self.queue_name}"),
+            asyncio.create_task(self._stalled.run(), name=f"stalled {self.queue_name}"),
+        ]
+        self._set_state(WorkerState.RUNNING)
+        try:
+            await self._set_client_name()
+            await self._dispatch()
+            if self._slots:
+                await asyncio.wait(self._slots)
+        except BaseException as error:
+            if not isinstance(error, asyncio.CancelledError):
+                self._set_state(WorkerState.FAILED)
+            for task in list(self._slots):
+                task.cancel()
+            raise
+        finally:
+            for task in maintenance:
+                task.cancel()
+            await asyncio.gather(*maintenance, return_exceptions=True)
+            await self._release()
+            if self.state is not WorkerState.FAILED:
+                self._set_state(WorkerState.CLOSED)
+
+    async def _dispatch(self) -> None:
+        while not self._closing:
+            if not self._resumed.is_set():
+                await self._resumed.wait()
+                continue
+            await self._free_slots.acquire()
+            if self._closing or not self._resumed.is_set():
+                self._free_slots.release()
+                continue
+            self._tokens += 1
+            token = f"{self.id}:{self._tokens}"
+            job = await self._fetcher.next(token)
+            if job is None:
+                self._free_slots.release()
+                continue
+            task = asyncio.create_task(self._slot(job, token))
+            self._slots.add(task)
+            task.add_done_callback(self._slots.discard)
+
+    async def _slot(self, job: RawJob, token: str) -> None:
+        try:
+            next_job: RawJob | None = job
+            while next_job is not None:
+                next_job = await self._runner.run(next_job, token, self._may_fetch_next)
+        except Exception as error:  # the runner reports job errors itself; this is a bug
+            self._report_error(error)
+        finally:
+            self._free_slots.release()
+
+    def _may_fetch_next(self) -> bool:
+        return not self._closing and self._resumed.is_set()
+
+    async def _set_client_name(self) -> None:
+        name = f"{self._ctx.qualifiedName}:w:{self.settings.name or 'bullmq-codegen'}"
+        try:
+            await self._blocking.client_setname(name)
+        except Exception as error:
+            self._report_error(error)
+
+    async def _release(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._blocking.aclose()
+
+    # -- reporting ------------------------------------------------------------------------------
+
+    def _set_state(self, state: WorkerState) -> None:
+        self.state = state
+        notify(self._listeners, lambda listener: listener.on_state(self.queue_name, state))
+
+    def _report_error(self, error: BaseException) -> None:
+        notify(self._listeners, lambda listener: listener.on_error(self.queue_name, error))
+
+    def _report_stalled(self, job_ids: Sequence[str]) -> None:
+        notify(self._listeners, lambda listener: listener.on_stalled(self.queue_name, job_ids))
+
+    def _report_lost_locks(self, job_ids: Sequence[str]) -> None:
+        notify(
+            self._listeners, lambda listener: listener.on_lock_renewal_failed(self.queue_name, job_ids)
+        )

@@ -1,0 +1,67 @@
+"""The settings of one queue's BullMQ worker, resolved from the definitions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ...definitions.options import RateLimiterOptions, RemoveOnFinish, WorkerOptions
+
+__all__ = ["QueueWorkerSettings", "RouteSettings"]
+
+
+@dataclass(frozen=True, slots=True)
+class RouteSettings:
+    """What belongs to one processor: its concurrency and finished-job retention defaults."""
+
+    concurrency: int = 1
+    remove_on_complete: RemoveOnFinish | None = None
+    remove_on_fail: RemoveOnFinish | None = None
+
+    @classmethod
+    def from_options(cls, options: WorkerOptions) -> RouteSettings:
+        """Settings of one worker definition's ``options``."""
+        return cls(
+            concurrency=options.get("concurrency", 1),
+            remove_on_complete=options.get("removeOnComplete"),
+            remove_on_fail=options.get("removeOnFail"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class QueueWorkerSettings:
+    """What belongs to the one BullMQ worker of a queue (BullMQ's defaults when unset)."""
+
+    lock_duration: int = 30_000
+    lock_renew_time: int = 15_000
+    stalled_interval: int = 30_000
+    max_stalled_count: int = 1
+    drain_delay: float = 5.0
+    limiter: RateLimiterOptions | None = None
+    name: str | None = None
+
+    @classmethod
+    def from_workers(cls, workers: Mapping[str, WorkerOptions]) -> QueueWorkerSettings:
+        """Merge the queue-level keys of the workers of one queue (validation made them agree)."""
+        merged: WorkerOptions = {}
+        for options in workers.values():
+            merged.update(options)
+        lock_duration = merged.get("lockDuration", 30_000)
+        return cls(
+            lock_duration=lock_duration,
+            lock_renew_time=merged.get("lockRenewTime", lock_duration // 2),
+            stalled_interval=merged.get("stalledInterval", 30_000),
+            max_stalled_count=merged.get("maxStalledCount", 1),
+            drain_delay=float(merged.get("drainDelay", 5)),
+            limiter=merged.get("limiter"),
+            name=merged.get("name"),
+        )
+
+    def bullmq_opts(self) -> dict[str, object]:
+        """The worker options bullmq's scripts and Job read (``queue.opts``)."""
+        opts: dict[str, object] = {"lockDuration": self.lock_duration}
+        if self.limiter is not None:
+            opts["limiter"] = dict(self.limiter)
+        if self.name is not None:
+            opts["name"] = self.name
+        return opts

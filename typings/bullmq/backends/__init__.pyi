@@ -1,0 +1,1 @@
+from .redis_backend import RedisBackend as RedisBackend
