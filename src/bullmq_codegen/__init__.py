@@ -5,6 +5,8 @@ A definitions module imports what it needs from here::
     from bullmq_codegen import Job, create_queue_config
 """
 
+from typing import TYPE_CHECKING
+
 from ._version import __version__
 from .definitions import (
     DEFAULT_PREFIX,
@@ -27,9 +29,13 @@ from .definitions import (
 from .errors import BullMQCodegenError, DefinitionError, Problem
 from .job import Job
 
+if TYPE_CHECKING:
+    from .generator import BullMQCodeGen
+
 __all__ = [
     "DEFAULT_PREFIX",
     "BackoffOptions",
+    "BullMQCodeGen",
     "BullMQCodegenError",
     "ConnectionSpec",
     "DeduplicationOptions",
@@ -50,3 +56,13 @@ __all__ = [
     "__version__",
     "create_queue_config",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The generator (Jinja, ruff) loads only when asked for: definitions modules
+    # and generated code import this package at run time.
+    if name == "BullMQCodeGen":
+        from .generator import BullMQCodeGen
+
+        return BullMQCodeGen
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -107,7 +107,7 @@ class Job(Generic[P_co]):
         return self._attempts_made
 
     @property
-    def attemptsMade(self) -> int:  # noqa: N802 - BullMQ's name, for ported code
+    def attemptsMade(self) -> int:
         """Same as :attr:`attempts_made`."""
         return self._attempts_made
 

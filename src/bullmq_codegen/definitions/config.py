@@ -68,9 +68,7 @@ class QueueConfig:
             return workers[name]
         except KeyError:
             known = ", ".join(sorted(workers)) or "none"
-            raise KeyError(
-                f"no worker {name!r} in queue {queue!r} (known: {known})"
-            ) from None
+            raise KeyError(f"no worker {name!r} in queue {queue!r} (known: {known})") from None
 
 
 def create_queue_config(

@@ -9,10 +9,10 @@ we add are read the same way by Node workers on the same queues.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Required
 
 from pydantic import ConfigDict, with_config
-from typing_extensions import Required, TypedDict
+from typing_extensions import TypedDict
 
 __all__ = [
     "BackoffOptions",

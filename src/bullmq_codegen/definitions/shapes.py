@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Required
 
 from pydantic import BaseModel, ConfigDict, with_config
-from typing_extensions import Required, TypedDict
+from typing_extensions import TypedDict
 
 from ..job import Job
 from .options import QueueOptions, WorkerOptions

@@ -60,7 +60,9 @@ def validate_definitions(
     """Every problem in the arguments of ``create_queue_config``, and the validated queues."""
     problems: list[Problem] = []
     if not isinstance(prefix, str) or not prefix or any(c.isspace() for c in prefix):
-        problems.append(Problem(f"prefix must be a non-empty string without spaces, not {prefix!r}"))
+        problems.append(
+            Problem(f"prefix must be a non-empty string without spaces, not {prefix!r}")
+        )
     problems.extend(_connection_problems(connection))
     if not isinstance(queues, Mapping) or not queues:
         problems.append(Problem("queues must be a non-empty dict of queue name → queue definition"))
@@ -139,11 +141,15 @@ def _name_problems(queues: Mapping[object, object]) -> list[Problem]:
                 Problem(
                     f"queue names {seen_queues[snake]!r} and {queue_name!r} both become "
                     f"{snake!r} in Python: rename one",
-                    queue=queue_name,
+                    queue=str(queue_name),
                 )
             )
         seen_queues.setdefault(snake, str(queue_name))
-        workers = queue.get("workers") if isinstance(queue, Mapping) else None
+        workers = (
+            typing.cast("Mapping[str, object]", queue).get("workers")
+            if isinstance(queue, Mapping)
+            else None
+        )
         if not isinstance(workers, Mapping):
             continue
         for worker_name in typing.cast("Mapping[object, object]", workers):
@@ -253,20 +259,23 @@ def job_option_problems(options: JobOptions) -> list[tuple[str, str]]:
 
 
 def _worker_option_problems(options: WorkerOptions) -> list[tuple[str, str]]:
-    problems: list[tuple[str, str]] = []
-    for key in ("concurrency", "lockDuration", "stalledInterval"):
-        value = options.get(key)
-        if value is not None and value < 1:
-            problems.append((key, f"must be 1 or more, not {value}"))
-    for key in ("lockRenewTime", "maxStalledCount", "drainDelay"):
-        value = options.get(key)
-        if value is not None and value < 0:
-            problems.append((key, f"must be 0 or more, not {value}"))
+    numbers: dict[str, int | None] = {
+        "concurrency": options.get("concurrency"),
+        "lockDuration": options.get("lockDuration"),
+        "stalledInterval": options.get("stalledInterval"),
+        "lockRenewTime": options.get("lockRenewTime"),
+        "maxStalledCount": options.get("maxStalledCount"),
+        "drainDelay": options.get("drainDelay"),
+    }
     limiter = options.get("limiter")
     if limiter is not None:
-        for key in ("max", "duration"):
-            if limiter[key] < 1:
-                problems.append((f"limiter.{key}", f"must be 1 or more, not {limiter[key]}"))
+        numbers["limiter.max"] = limiter["max"]
+        numbers["limiter.duration"] = limiter["duration"]
+    problems: list[tuple[str, str]] = []
+    for key, value in numbers.items():
+        least = 0 if key in ("lockRenewTime", "maxStalledCount", "drainDelay") else 1
+        if value is not None and value < least:
+            problems.append((key, f"must be {least} or more, not {value}"))
     return problems
 
 

@@ -5,10 +5,10 @@ names, schemas and processors of one definitions module.
 """
 
 from ..definitions.options import JobOptions
+from ..job import Job
 from .connection import describe_connection
 from .group import WorkerGroup
 from .handles import EnqueuedJob
-from ..job import Job
 from .producer import InvalidJobOptionsError, Producer
 from .queue import JobCounts, JobFailedError, JobSnapshot, JobState, QueueHandle
 from .registry import Runtime

@@ -62,7 +62,7 @@ def _client(spec: ConnectionSpec, **overrides: Any) -> Redis:
     }
     if isinstance(spec, str):
         settings.update(overrides)
-        return Redis.from_url(spec, **settings)
+        return Redis.from_url(spec, **settings)  # pyright: ignore[reportUnknownMemberType]
     settings.update({key: value for key, value in spec.items() if value is not None})
     settings.update(overrides)
     return Redis(**settings)

@@ -102,12 +102,16 @@ class WorkerGroup:
             raise RuntimeError("these workers were already started")
         config = self._runtime.config
         for queue, routes in self._selected.items():
-            options = {route.name: config.worker(queue, route.name).get("options", {}) for route in routes}
+            options = {
+                route.name: config.worker(queue, route.name).get("options", {}) for route in routes
+            }
             settings = QueueWorkerSettings.from_workers(options)
             worker = QueueWorker(
                 ctx=self._runtime.worker_context(queue, settings.bullmq_opts()),
                 blocking=blocking_client(config.connection),
-                routes=[(route, RouteSettings.from_options(options[route.name])) for route in routes],
+                routes=[
+                    (route, RouteSettings.from_options(options[route.name])) for route in routes
+                ],
                 settings=settings,
                 listeners=self._listeners,
             )

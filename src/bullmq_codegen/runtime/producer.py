@@ -43,7 +43,8 @@ def check_job_options(options: Mapping[str, object], where: str) -> JobOptions:
         valid = _options_adapter().validate_python(options, strict=True)
     except ValidationError as error:
         details = "; ".join(
-            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors()
+            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
+            for item in error.errors()
         )
         raise InvalidJobOptionsError(f"invalid job options for {where}: {details}") from None
     problems = job_option_problems(valid)
@@ -104,7 +105,9 @@ class Producer(Generic[P]):
         context = self.queue.context()
         job = BullJob(context, self.name, data, cast("dict[str, Any]", dict(merged)))
         job_id = await context.backend.addJob(job)
-        return EnqueuedJob(queue=self.queue, id=str(job_id), name=self.name, payload=payload, options=merged)
+        return EnqueuedJob(
+            queue=self.queue, id=str(job_id), name=self.name, payload=payload, options=merged
+        )
 
     async def enqueue_bulk(
         self, payloads: Iterable[P], options: Mapping[str, object]
@@ -121,6 +124,8 @@ class Producer(Generic[P]):
         ]
         job_ids = await context.backend.addJobs(jobs)
         return [
-            EnqueuedJob(queue=self.queue, id=str(job_id), name=self.name, payload=payload, options=merged)
+            EnqueuedJob(
+                queue=self.queue, id=str(job_id), name=self.name, payload=payload, options=merged
+            )
             for job_id, payload in zip(job_ids, items, strict=True)
         ]

@@ -20,11 +20,27 @@ if TYPE_CHECKING:
 __all__ = ["JobCounts", "JobFailedError", "JobSnapshot", "JobState", "QueueHandle"]
 
 JobState = Literal[
-    "waiting", "active", "delayed", "prioritized", "completed", "failed", "waiting-children", "unknown"
+    "waiting",
+    "active",
+    "delayed",
+    "prioritized",
+    "completed",
+    "failed",
+    "waiting-children",
+    "unknown",
 ]
 """Where a job is; ``unknown`` when no such job exists (never added, or removed)."""
 
-_COUNTED = ("wait", "active", "delayed", "prioritized", "completed", "failed", "paused", "waiting-children")
+_COUNTED = (
+    "wait",
+    "active",
+    "delayed",
+    "prioritized",
+    "completed",
+    "failed",
+    "paused",
+    "waiting-children",
+)
 
 
 class JobFailedError(BullMQCodegenError):
@@ -198,7 +214,9 @@ class QueueHandle:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError(f"job {job_id} of queue {self.name!r} did not finish in {timeout} s")
+                raise TimeoutError(
+                    f"job {job_id} of queue {self.name!r} did not finish in {timeout} s"
+                )
             block_ms = max(1, int(min(remaining, 2.0) * 1000))
             batches: Any = await client.xread({events: cursor}, count=1000, block=block_ms)
             for _stream, entries in batches or ():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar, cast, overload
+from typing import Any, Generic, TypeVar, cast, overload
 
 from pydantic import BaseModel
 
@@ -51,7 +51,7 @@ class JobRoute(Generic[P]):
         queue: str,
         name: str,
         schema: type[BaseModel] | None,
-        processor: Callable[[Job[P]], Awaitable[object]],
+        processor: Callable[[Job[Any]], Awaitable[object]],
     ) -> None:
         self.queue = queue
         self.name = name

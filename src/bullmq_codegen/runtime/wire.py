@@ -58,4 +58,9 @@ def keep_jobs(remove: RemoveOnFinish | None) -> dict[str, int]:
         return {"count": -1}
     if isinstance(remove, int):
         return {"count": remove}
-    return dict(remove)
+    kept: dict[str, int] = {}
+    if "age" in remove:
+        kept["age"] = remove["age"]
+    if "count" in remove:
+        kept["count"] = remove["count"]
+    return kept

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 __all__ = ["JobInfo", "RouteStats", "WorkerListener", "WorkerState", "notify"]
 
 _log = logging.getLogger("bullmq_codegen.worker")
 
 
-class WorkerState(str, Enum):
+class WorkerState(StrEnum):
     """Where a queue's worker is in its life."""
 
     CREATED = "created"
@@ -58,7 +58,9 @@ class WorkerListener:
     def on_completed(self, job: JobInfo, duration: float) -> None:
         """``job`` completed; its processor ran ``duration`` seconds."""
 
-    def on_failed(self, job: JobInfo, error: BaseException, *, will_retry: bool, duration: float) -> None:
+    def on_failed(
+        self, job: JobInfo, error: BaseException, *, will_retry: bool, duration: float
+    ) -> None:
         """``job`` failed; BullMQ retries it later when ``will_retry``."""
 
     def on_invalid_payload(self, job: JobInfo, error: Exception) -> None:

@@ -10,11 +10,12 @@ stores that time but then waits ``drainDelay`` instead).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import msgpack
 from redis.asyncio import Redis
@@ -54,18 +55,21 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def parse_next_job(raw: Any) -> tuple[RawJob | None, int, int]:
+def _is_list(value: object) -> TypeGuard[list[Any]]:
+    return isinstance(value, list)
+
+
+def parse_next_job(raw: object) -> tuple[RawJob | None, int, int]:
     """``(job, rate-limit delay ms, next delayed job timestamp ms)`` from a fetching script."""
-    if not isinstance(raw, list) or not raw:
+    if not _is_list(raw) or not raw:
         return None, 0, 0
-    values: list[Any] = raw
+    values = raw
     limit_delay = int(values[2] or 0) if len(values) > 2 else 0
     delay_until = int(values[3] or 0) if len(values) > 3 else 0
     pairs = values[0]
-    if not isinstance(pairs, list) or not pairs:
+    if not _is_list(pairs) or not pairs:
         return None, limit_delay, delay_until
-    flat: list[str] = pairs
-    fields = dict(zip(flat[::2], flat[1::2], strict=True))
+    fields: dict[str, str] = dict(zip(pairs[::2], pairs[1::2], strict=True))
     return RawJob(str(values[1]), fields), limit_delay, delay_until
 
 
@@ -134,7 +138,9 @@ class JobFetcher:
                     return None
                 self._report_error(error)
                 failures += 1
-                backoff = min(0.1 * 2 ** min(failures, 6), 5.0) if is_connection_error(error) else 1.0
+                backoff = (
+                    min(0.1 * 2 ** min(failures, 6), 5.0) if is_connection_error(error) else 1.0
+                )
                 await self._sleep(backoff * (0.5 + random.random() / 2))
                 continue
             failures = 0
@@ -166,7 +172,11 @@ class JobFetcher:
         }
         if self._settings.name is not None:
             opts["name"] = self._settings.name
-        args = [self._ctx.keys[""], now_ms(), msgpack.packb(opts, use_bin_type=True)]
+        args: list[str | int | bytes] = [
+            self._ctx.keys[""],
+            now_ms(),
+            msgpack.packb(opts, use_bin_type=True),
+        ]
         raw = await self._script(keys=self._keys, args=args)
         job, limit_delay, delay_until = parse_next_job(raw)
         self.note(job is not None, limit_delay, delay_until)
@@ -177,7 +187,9 @@ class JobFetcher:
         if timeout is None:
             self._block_until = 0
             return
-        self._waiting = asyncio.ensure_future(self._blocking.bzpopmin(self._ctx.keys["marker"], timeout))
+        self._waiting = asyncio.ensure_future(
+            self._blocking.bzpopmin(self._ctx.keys["marker"], timeout)
+        )
         try:
             result: Any = await self._waiting
         finally:
@@ -199,10 +211,8 @@ class JobFetcher:
         return min(max(self._settings.drain_delay, _MIN_BLOCK_SECONDS), MAX_BLOCK_SECONDS)
 
     async def _sleep(self, seconds: float) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
-        except TimeoutError:
-            pass
 
 
 def _cancelling() -> bool:

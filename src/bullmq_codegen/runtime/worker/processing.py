@@ -20,8 +20,8 @@ from bullmq.custom_errors import DelayedError, UnrecoverableError, WaitingChildr
 from bullmq.job import Job as BullJob
 from pydantic import JsonValue, ValidationError
 
-from ..connection import is_connection_error
 from ...job import Job
+from ..connection import is_connection_error
 from ..queue_context import QueueContext
 from ..routes import JobRoute
 from ..wire import decode_opts, keep_jobs, result_json
@@ -117,10 +117,12 @@ class JobRunner:
                     f"no processor for job name {name!r} in queue {self._queue!r}: "
                     f"its workers here run {known}"
                 )
-                return await self._fail_now(raw, token, info, None, reason)
+                await self._fail_now(raw, token, info, None, reason)
+                return None
             deferred = fields.get("defa")
             if deferred:
-                return await self._fail_now(raw, token, info, route, deferred)
+                await self._fail_now(raw, token, info, route, deferred)
+                return None
             async with route.limit:
                 return await self._process(route, raw, token, info, fetch_next)
         finally:
@@ -140,11 +142,13 @@ class JobRunner:
         try:
             payload = route.route.parse(data_json)
         except ValidationError as error:
+            invalid = error
             route.stats.invalid_payloads += 1
-            notify(self._listeners, lambda listener: listener.on_invalid_payload(info, error))
+            notify(self._listeners, lambda listener: listener.on_invalid_payload(info, invalid))
             schema = route.route.schema.__name__ if route.route.schema is not None else "-"
-            reason = f"invalid payload for job {info.name!r} (schema {schema}): {error}"
-            return await self._fail_now(raw, token, info, route, reason)
+            reason = f"invalid payload for job {info.name!r} (schema {schema}): {invalid}"
+            await self._fail_now(raw, token, info, route, reason)
+            return None
         opts = decode_opts(fields.get("opts"))
         job = Job(
             id=raw.id,
@@ -224,7 +228,12 @@ class JobRunner:
         if isinstance(result, int) and result < 0:
             self._report_error(
                 self._ctx.backend.scripts.finishedErrors(
-                    {"code": result, "jobId": raw.id, "command": "moveToFinished", "state": "active"}
+                    {
+                        "code": result,
+                        "jobId": raw.id,
+                        "command": "moveToFinished",
+                        "state": "active",
+                    }
                 )
             )
             return None
@@ -257,9 +266,12 @@ class JobRunner:
         bullmq stores the current traceback as the job's stack trace.
         """
         bull_job = BullJob.fromJSON(self._ctx, raw.fields, raw.id)
-        if route is not None and "removeOnFail" not in bull_job.opts:
-            if route.settings.remove_on_fail is not None:
-                bull_job.opts["removeOnFail"] = route.settings.remove_on_fail
+        if (
+            route is not None
+            and route.settings.remove_on_fail is not None
+            and "removeOnFail" not in bull_job.opts
+        ):
+            bull_job.opts["removeOnFail"] = route.settings.remove_on_fail
         attempts = int(bull_job.opts.get("attempts") or 0)
         will_retry = (
             not isinstance(error, UnrecoverableError) and bull_job.attemptsMade + 1 < attempts

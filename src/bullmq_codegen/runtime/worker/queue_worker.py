@@ -210,7 +210,7 @@ class QueueWorker:
     async def _set_client_name(self) -> None:
         name = f"{self._ctx.qualifiedName}:w:{self.settings.name or 'bullmq-codegen'}"
         try:
-            await self._blocking.client_setname(name)
+            await self._blocking.client_setname(name)  # pyright: ignore[reportUnknownMemberType]
         except Exception as error:
             self._report_error(error)
 
@@ -232,5 +232,6 @@ class QueueWorker:
 
     def _report_lost_locks(self, job_ids: Sequence[str]) -> None:
         notify(
-            self._listeners, lambda listener: listener.on_lock_renewal_failed(self.queue_name, job_ids)
+            self._listeners,
+            lambda listener: listener.on_lock_renewal_failed(self.queue_name, job_ids),
         )

@@ -1,0 +1,1 @@
+"""The example application of bullmq-codegen."""

@@ -1,0 +1,1 @@
+"""The ``bullmq-codegen`` command line."""
