@@ -80,7 +80,7 @@ class Producer(Generic[P]):
                 raise TypeError(f"{self._where} takes no payload (its worker has no schema)")
             return {}
         if isinstance(payload, schema):
-            text = payload.model_dump_json()
+            text = payload.model_dump_json(warnings=False)
         elif isinstance(payload, Mapping):
             text = schema.model_validate(payload).model_dump_json()
         else:

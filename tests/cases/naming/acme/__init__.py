@@ -1,0 +1,1 @@
+"""Names that test the generator's naming and aliasing (test case)."""

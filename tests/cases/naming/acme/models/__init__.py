@@ -1,0 +1,1 @@
+"""Models of two domains that reuse class names."""

@@ -1,0 +1,1 @@
+"""A shop whose order jobs share one queue (test case)."""

@@ -1,0 +1,129 @@
+"""Three workers on one queue: every job reaches the processor of its name, and only that one."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from bullmq_codegen.testing import RedisSource
+
+from ..helpers import generated_case, import_fresh, purge_modules
+
+
+@pytest.fixture
+def shop_root(tmp_path: Path) -> Iterator[Path]:
+    yield generated_case("shared_queue", tmp_path, "shop/jobs.py")
+    purge_modules("shop")
+
+
+@pytest.fixture
+async def shop(shop_root: Path, redis_env: RedisSource) -> AsyncIterator[ModuleType]:
+    package = import_fresh(shop_root, "shop.generated")
+    yield package
+    await package.close_connections()
+
+
+async def test_no_job_runs_with_the_wrong_processor(shop: ModuleType) -> None:
+    from shop import jobs
+    from shop.schemas import Charge, Currency, Money, Receipt
+
+    expected: dict[str, str] = {}
+    enqueue = [
+        *[("chargeCard", i) for i in range(60)],
+        *[("sendReceipt", i) for i in range(60)],
+        *[("auditLog", i) for i in range(60)],
+    ]
+    random.Random(7).shuffle(enqueue)
+    for name, i in enqueue:
+        if name == "chargeCard":
+            charge = Charge(
+                order_id=i, total=Money(amount=Decimal("9.99"), currency=Currency.EUR),
+                requested_at=datetime(2026, 11, 29, tzinfo=UTC),
+            )
+            job = await shop.enqueue_charge_card(charge)
+        elif name == "sendReceipt":
+            job = await shop.enqueue_send_receipt(Receipt(order_id=i, email="a@b.co", lines=["x"]))
+        else:
+            job = await shop.enqueue_audit_log()
+        expected[job.id] = name
+    async with shop.create_workers(queues=["orders"]):
+        while (await shop.orders_queue.counts()).completed < len(expected):
+            await asyncio.sleep(0.05)
+    by_processor = {"charge_card": "chargeCard", "send_receipt": "sendReceipt", "audit_log": "auditLog"}
+    runs = [run for run in jobs.RUNS]
+    assert len(runs) == 180
+    wrong = [run for run in runs if by_processor[run[0]] != run[1] or expected[run[2]] != run[1]]
+    assert wrong == []
+    assert sorted(run[2] for run in runs) == sorted(expected)  # each job ran exactly once
+    # each processor's concurrency bounds it alone (2, 3 and 1), and was reached
+    assert dict(jobs.PEAK) == {"charge_card": 2, "send_receipt": 3, "audit_log": 1}
+
+
+async def test_results_are_stored_as_json(shop: ModuleType) -> None:
+    from shop.schemas import Charge, Currency, Money, Receipt
+
+    requested = datetime(2026, 11, 29, 8, 30, tzinfo=UTC)
+    charge = await shop.enqueue_charge_card(
+        Charge(order_id=1, total=Money(amount=Decimal("12.50"), currency=Currency.USD), requested_at=requested)
+    )
+    receipt = await shop.enqueue_send_receipt(Receipt(order_id=1, email="a@b.co", lines=["tea", "cake"]))
+    stored = await charge.snapshot()
+    assert stored is not None
+    assert stored.data == {
+        "order_id": 1,
+        "total": {"amount": "12.50", "currency": "USD"},
+        "requested_at": "2026-11-29T08:30:00Z",
+    }
+    async with shop.create_workers(queues=["orders"]):
+        assert await charge.wait_until_finished() == {"charged": "12.50 USD"}
+        assert await receipt.wait_until_finished() == {"order_id": 1, "email": "a@b.co", "lines": ["tea", "cake"]}
+
+
+async def test_failed_attempts_are_retried_with_backoff(shop: ModuleType) -> None:
+    from shop import jobs
+
+    job = await shop.enqueue_flaky_task()
+    async with shop.create_workers(queues=["retries"]):
+        result = await job.wait_until_finished(timeout=10)
+    assert result == "succeeded after 2 failures"
+    assert jobs.ATTEMPTS[job.id] == 3
+    stored = await job.snapshot()
+    assert stored is not None
+    assert stored.attempts_made == 3  # BullMQ counts the completed attempt too
+
+
+async def test_a_worker_of_a_shared_queue_cannot_run_alone(shop: ModuleType) -> None:
+    with pytest.raises(ValueError, match="shares queue 'orders' with 'auditLog', 'sendReceipt'"):
+        shop.create_workers(workers=["chargeCard"])
+    with pytest.raises(ValueError, match="unknown queue or worker names: 'nope'"):
+        shop.create_workers(queues=["nope"])
+    group = shop.create_workers(workers=["chargeCard", "sendReceipt", "auditLog"])
+    assert group.queue_names == ("orders",)
+
+
+async def test_the_limiter_holds_and_resumes_on_time(shop: ModuleType) -> None:
+    """5 jobs per 1000 ms: 20 jobs take four windows, so at least 3 s and not much more."""
+    jobs = await shop.enqueue_ping_bulk(20)
+    async with shop.create_workers(queues=["throttled"]):
+        for job in jobs:
+            await job.wait_until_finished(timeout=15)
+    started = []
+    for job in jobs:
+        stored = await job.snapshot()
+        assert stored is not None and stored.processed_on is not None
+        started.append(stored.processed_on)
+    started.sort()
+    span = started[-1] - started[0]
+    assert span >= 3000 - 50, span  # never more than 5 in a window
+    assert span < 4500, span  # and the worker resumed as soon as each window ended
+    # within any 1000 ms from a window's first job, at most 5 jobs started
+    for index in range(0, 20, 5):
+        window = [t for t in started if started[index] <= t < started[index] + 950]
+        assert len(window) <= 5, (index, window)
