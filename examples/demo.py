@@ -49,12 +49,18 @@ async def run_jobs() -> None:
     async with create_workers():
         started = time.monotonic()
         emails = [
-            await enqueue_after_sign_up_email(EmailSend(to=f"user{i}@example.com", template="welcome"))
+            await enqueue_after_sign_up_email(
+                EmailSend(to=f"user{i}@example.com", template="welcome")
+            )
             for i in range(3)
         ]
-        print(f"enqueued {len(emails)} afterSignUpEmail jobs: ids {', '.join(job.id for job in emails)}")
+        print(
+            f"enqueued {len(emails)} afterSignUpEmail jobs: ids {', '.join(job.id for job in emails)}"
+        )
         try:
-            await enqueue_after_sign_up_email(EmailSend.model_construct(to="not-an-address", template="welcome"))
+            await enqueue_after_sign_up_email(
+                EmailSend.model_construct(to="not-an-address", template="welcome")
+            )
         except ValidationError as error:
             print(f"refused before Redis: {error.errors()[0]['msg']} (to='not-an-address')")
         cleanup = await enqueue_db_clean_up()

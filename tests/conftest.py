@@ -69,4 +69,3 @@ def restore_sys_path() -> Iterator[None]:
     saved = list(sys.path)
     yield
     sys.path[:] = saved
-

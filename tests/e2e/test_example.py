@@ -19,7 +19,9 @@ async def test_enqueued_jobs_run_with_their_processor(example: ModuleType) -> No
 
     async with example.create_workers(queues=["emailSend"]):
         jobs = [
-            await example.enqueue_after_sign_up_email(EmailSend(to=f"u{i}@example.com", template="w"))
+            await example.enqueue_after_sign_up_email(
+                EmailSend(to=f"u{i}@example.com", template="w")
+            )
             for i in range(20)
         ]
         results = [await job.wait_until_finished(timeout=10) for job in jobs]
@@ -125,7 +127,9 @@ async def test_two_event_loops_in_a_row(example: ModuleType) -> None:
         return job.id
 
     ids: list[str] = []
-    thread = threading.Thread(target=lambda: ids.extend(asyncio.run(enqueue_once()) for _ in range(2)))
+    thread = threading.Thread(
+        target=lambda: ids.extend(asyncio.run(enqueue_once()) for _ in range(2))
+    )
     thread.start()
     thread.join()
     ids.append(await enqueue_once())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -14,7 +13,7 @@ import pytest
 
 from bullmq_codegen.testing import RedisSource
 
-from ..helpers import generated_case, import_fresh, purge_modules
+from ..helpers import eventually, generated_case, import_fresh, purge_modules
 
 
 @pytest.fixture
@@ -44,7 +43,8 @@ async def test_no_job_runs_with_the_wrong_processor(shop: ModuleType) -> None:
     for name, i in enqueue:
         if name == "chargeCard":
             charge = Charge(
-                order_id=i, total=Money(amount=Decimal("9.99"), currency=Currency.EUR),
+                order_id=i,
+                total=Money(amount=Decimal("9.99"), currency=Currency.EUR),
                 requested_at=datetime(2026, 11, 29, tzinfo=UTC),
             )
             job = await shop.enqueue_charge_card(charge)
@@ -54,9 +54,12 @@ async def test_no_job_runs_with_the_wrong_processor(shop: ModuleType) -> None:
             job = await shop.enqueue_audit_log()
         expected[job.id] = name
     async with shop.create_workers(queues=["orders"]):
-        while (await shop.orders_queue.counts()).completed < len(expected):
-            await asyncio.sleep(0.05)
-    by_processor = {"charge_card": "chargeCard", "send_receipt": "sendReceipt", "audit_log": "auditLog"}
+        await eventually(lambda: _all_completed(shop, len(expected)), timeout=30)
+    by_processor = {
+        "charge_card": "chargeCard",
+        "send_receipt": "sendReceipt",
+        "audit_log": "auditLog",
+    }
     runs = [run for run in jobs.RUNS]
     assert len(runs) == 180
     wrong = [run for run in runs if by_processor[run[0]] != run[1] or expected[run[2]] != run[1]]
@@ -66,14 +69,24 @@ async def test_no_job_runs_with_the_wrong_processor(shop: ModuleType) -> None:
     assert dict(jobs.PEAK) == {"charge_card": 2, "send_receipt": 3, "audit_log": 1}
 
 
+async def _all_completed(shop: ModuleType, count: int) -> bool:
+    return (await shop.orders_queue.counts()).completed >= count
+
+
 async def test_results_are_stored_as_json(shop: ModuleType) -> None:
     from shop.schemas import Charge, Currency, Money, Receipt
 
     requested = datetime(2026, 11, 29, 8, 30, tzinfo=UTC)
     charge = await shop.enqueue_charge_card(
-        Charge(order_id=1, total=Money(amount=Decimal("12.50"), currency=Currency.USD), requested_at=requested)
+        Charge(
+            order_id=1,
+            total=Money(amount=Decimal("12.50"), currency=Currency.USD),
+            requested_at=requested,
+        )
     )
-    receipt = await shop.enqueue_send_receipt(Receipt(order_id=1, email="a@b.co", lines=["tea", "cake"]))
+    receipt = await shop.enqueue_send_receipt(
+        Receipt(order_id=1, email="a@b.co", lines=["tea", "cake"])
+    )
     stored = await charge.snapshot()
     assert stored is not None
     assert stored.data == {
@@ -83,7 +96,11 @@ async def test_results_are_stored_as_json(shop: ModuleType) -> None:
     }
     async with shop.create_workers(queues=["orders"]):
         assert await charge.wait_until_finished() == {"charged": "12.50 USD"}
-        assert await receipt.wait_until_finished() == {"order_id": 1, "email": "a@b.co", "lines": ["tea", "cake"]}
+        assert await receipt.wait_until_finished() == {
+            "order_id": 1,
+            "email": "a@b.co",
+            "lines": ["tea", "cake"],
+        }
 
 
 async def test_failed_attempts_are_retried_with_backoff(shop: ModuleType) -> None:
@@ -117,7 +134,8 @@ async def test_the_limiter_holds_and_resumes_on_time(shop: ModuleType) -> None:
     started = []
     for job in jobs:
         stored = await job.snapshot()
-        assert stored is not None and stored.processed_on is not None
+        assert stored is not None
+        assert stored.processed_on is not None
         started.append(stored.processed_on)
     started.sort()
     span = started[-1] - started[0]

@@ -20,7 +20,9 @@ async def raw_queue(redis_env: RedisSource, prefix: str) -> AsyncIterator[Queue]
     await queue.close()
 
 
-async def test_invalid_data_fails_with_the_validation_error(example: ModuleType, raw_queue: Queue) -> None:
+async def test_invalid_data_fails_with_the_validation_error(
+    example: ModuleType, raw_queue: Queue
+) -> None:
     job = await raw_queue.add("afterSignUpEmail", {"to": "nobody", "extra": 1}, {"attempts": 3})
     async with example.create_workers(queues=["emailSend"]):
         with pytest.raises(JobFailedError) as failure:

@@ -29,9 +29,10 @@ from typing import Any
 import jinja2
 
 from .._version import __version__
+from ..errors import BullMQCodegenError
 from ..loader.model import DefinitionsModel, SymbolRef
 
-__all__ = ["HEADER_MARK", "OUTPUT_FILES", "render_files", "template_context"]
+__all__ = ["HEADER_MARK", "OUTPUT_FILES", "TemplateRenderError", "render_files", "template_context"]
 
 OUTPUT_FILES: tuple[str, ...] = ("__init__.py", "producers.py", "queues.py", "workers.py")
 """The files generated, each from the template of the same name plus ``.jinja``."""
@@ -110,11 +111,47 @@ def template_context(model: DefinitionsModel) -> dict[str, Any]:
     }
 
 
+class TemplateRenderError(BullMQCodegenError):
+    """A template could not be loaded or rendered (most likely a custom one)."""
+
+
 def render_files(model: DefinitionsModel, templates_dir: Path | None = None) -> dict[str, str]:
     """File name → rendered (not yet formatted) source, for every output file."""
     environment = _environment(templates_dir)
     context = template_context(model)
-    return {
-        name: environment.get_template(f"{name}.jinja").render(context, file=name)
-        for name in OUTPUT_FILES
-    }
+    rendered: dict[str, str] = {}
+    for name in OUTPUT_FILES:
+        template_name = f"{name}.jinja"
+        try:
+            template = environment.get_template(template_name)
+            rendered[name] = template.render(context, file=name)
+        except jinja2.TemplateError as error:
+            origin = getattr(error, "filename", None) or _origin(environment, template_name)
+            line = getattr(error, "lineno", None) or _failing_line(error, template_name)
+            where = f"{origin}:{line}" if line else origin
+            raise TemplateRenderError(f"template {where}: {error.message or error}") from None
+    return rendered
+
+
+def _origin(environment: jinja2.Environment, template_name: str) -> str:
+    try:
+        source = (
+            environment.loader.get_source(environment, template_name)
+            if environment.loader
+            else None
+        )
+    except jinja2.TemplateNotFound:
+        return template_name
+    return (source[1] if source else None) or template_name
+
+
+def _failing_line(error: BaseException, template_name: str) -> int | None:
+    """The template line an exception raised while rendering came from."""
+    import traceback
+
+    lines = [
+        frame.lineno
+        for frame in traceback.extract_tb(error.__traceback__)
+        if frame.filename.endswith(template_name)
+    ]
+    return lines[-1] if lines else None

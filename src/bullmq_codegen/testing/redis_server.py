@@ -22,8 +22,6 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import redis
-
 __all__ = [
     "RedisServer",
     "RedisSource",
@@ -49,6 +47,16 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def _answers_ping(port: int) -> bool:
+    """Whether a Redis on 127.0.0.1:``port`` answers PING (and is not loading its data)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as connection:
+            connection.sendall(b"PING\r\n")
+            return connection.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
 
 
 def find_redis_server() -> tuple[str, str] | None:
@@ -102,10 +110,14 @@ class RedisServer:
 
     def start(self, timeout: float = 10.0) -> None:
         """Start the server and wait until it answers PING."""
-        persistence = ["--appendonly", "yes", "--appendfsync", "everysec"] if self.persistent else [
-            "--appendonly",
-            "no",
-        ]
+        persistence = (
+            ["--appendonly", "yes", "--appendfsync", "everysec"]
+            if self.persistent
+            else [
+                "--appendonly",
+                "no",
+            ]
+        )
         command = [
             self.executable,
             "--port",
@@ -128,25 +140,16 @@ class RedisServer:
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        client = redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=0.5)
-        try:
-            while True:
-                if self._process is not None and self._process.poll() is not None:
-                    log = self.directory / "redis.log"
-                    detail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-                    raise RedisUnavailableError(
-                        f"{self.executable} exited with {self._process.returncode}: {detail}"
-                    )
-                try:
-                    if client.ping():
-                        return
-                except redis.exceptions.RedisError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RedisUnavailableError(f"{self.executable} did not answer on port {self.port}")
-                time.sleep(0.02)
-        finally:
-            client.close()
+        while not _answers_ping(self.port):
+            if self._process is not None and self._process.poll() is not None:
+                log = self.directory / "redis.log"
+                detail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+                raise RedisUnavailableError(
+                    f"{self.executable} exited with {self._process.returncode}: {detail}"
+                )
+            if time.monotonic() > deadline:
+                raise RedisUnavailableError(f"{self.executable} did not answer on port {self.port}")
+            time.sleep(0.02)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server (SIGTERM; the append-only file is flushed)."""
@@ -215,4 +218,6 @@ def redis_source(*, persistent: bool = False) -> Generator[RedisSource, None, No
         raise RedisUnavailableError(_HOW_TO_GET_REDIS)
     executable, origin = found
     with RedisServer(executable, persistent=persistent) as server:
-        yield RedisSource(url=server.url, origin=f"a throwaway {origin} on port {server.port}", server=server)
+        yield RedisSource(
+            url=server.url, origin=f"a throwaway {origin} on port {server.port}", server=server
+        )

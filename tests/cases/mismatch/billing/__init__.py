@@ -1,0 +1,1 @@
+"""A processor whose annotation does not match its schema (test case)."""

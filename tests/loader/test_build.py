@@ -1,0 +1,122 @@
+"""From a definitions module to the model templates render."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bullmq_codegen import DefinitionError
+from bullmq_codegen.loader import load_definitions
+
+HEADER = """\
+from pydantic import BaseModel
+from bullmq_codegen import Job, create_queue_config
+"""
+
+
+def definitions(tmp_path: Path, body: str) -> str:
+    package = tmp_path / "pkg"
+    package.mkdir(exist_ok=True)
+    (package / "__init__.py").touch()
+    (package / "defs.py").write_text(HEADER + textwrap.dedent(body))
+    return str(package / "defs.py")
+
+
+def test_the_example_model(tmp_path: Path) -> None:
+    model = load_definitions("examples/app/queues/queue_definitions.py")
+    assert model.source == "app.queues.queue_definitions:queue_config"
+    assert [(q.name, q.python_name, q.handle) for q in model.queues] == [
+        ("dbOperations", "db_operations", "db_operations_queue"),
+        ("emailSend", "email_send", "email_send_queue"),
+    ]
+    worker = model.queues[1].workers[0]
+    assert (worker.name, worker.producer, worker.route) == (
+        "afterSignUpEmail",
+        "enqueue_after_sign_up_email",
+        "after_sign_up_email_worker",
+    )
+    assert worker.schema is not None
+    assert worker.schema.import_statement == "from app.queues.queue_definitions import EmailSend"
+    assert worker.processor.expression == "send_email"
+
+
+def test_no_config_or_two_configs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = definitions(tmp_path, "X = 1\n")
+    with pytest.raises(DefinitionError, match=r"pkg/defs\.py: no QueueConfig found"):
+        load_definitions(path)
+    path = definitions(
+        tmp_path,
+        """\
+        async def work(job: Job[None]) -> None: ...
+        a = create_queue_config(queues={"q": {"workers": {"w": {"processor": work}}}}, connection="redis://x")
+        b = create_queue_config(queues={"r": {"workers": {"v": {"processor": work}}}}, connection="redis://x")
+        alias = a
+        """,
+    )
+    with pytest.raises(
+        DefinitionError,
+        match=r"2 QueueConfig objects found \(a, b\): name the one to generate from, e.g. --config pkg/defs.py:a",
+    ):
+        load_definitions(path)
+    assert load_definitions(path + ":b").queues[0].name == "r"
+    with pytest.raises(DefinitionError, match="work is function, not a QueueConfig"):
+        load_definitions(path + ":work")
+
+
+def test_symbols_generated_code_cannot_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = definitions(
+        tmp_path,
+        """\
+        def make():
+            class Local(BaseModel):
+                x: int
+            async def inner(job: Job[Local]) -> None: ...
+            return Local, inner
+
+        Local, inner = make()
+
+        queue_config = create_queue_config(
+            queues={
+                "q": {
+                    "workers": {
+                        "w": {"schema": Local, "processor": inner},
+                    },
+                },
+            },
+            connection="redis://x",
+        )
+        """,
+    )
+    with pytest.raises(DefinitionError) as raised:
+        load_definitions(path)
+    found = [str(problem) for problem in raised.value.problems]
+    assert found == [
+        "pkg/defs.py:15: queue 'q', worker 'w', processor: processor make.<locals>.inner is defined "
+        "inside a function or is a lambda: generated code imports it by name, define it at module level",
+        "pkg/defs.py:15: queue 'q', worker 'w', schema: schema make.<locals>.Local is defined "
+        "inside a function or is a lambda: generated code imports it by name, define it at module level",
+    ]
+
+
+def test_clashing_names_are_aliased(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(Path(__file__).parent.parent / "cases" / "naming", tmp_path / "naming")
+    model = load_definitions(str(tmp_path / "naming" / "acme" / "defs.py"))
+    statements = sorted(
+        {w.schema.import_statement for w in model.workers if w.schema}
+        | {w.processor.import_statement for w in model.workers}
+    )
+    assert "from acme.defs import close_connections as defs_close_connections" in statements
+    assert "from acme.models.billing import Invoice as billing_Invoice" in statements
+    assert "from acme.models.mail import Invoice" in statements
+    nested = next(w for w in model.workers if w.name == "ping-host")
+    assert nested.schema is not None
+    assert nested.schema.expression == "Outer.Payload"
+    assert model.config.expression == "config"
