@@ -23,7 +23,12 @@ from .helpers import EXAMPLES, import_fresh, purge_modules
 def pytest_report_header() -> list[str]:
     import os
 
-    return [f"redis: {'REDIS_URL' if os.environ.get('REDIS_URL') else 'a throwaway redis-server'}"]
+    from bullmq_codegen.testing import find_redis_server
+
+    if os.environ.get("REDIS_URL"):
+        return ["redis: REDIS_URL (a unique key prefix per test, nothing flushed)"]
+    found = find_redis_server()
+    return [f"redis: a throwaway {found[1] if found else 'redis-server (none found!)'}"]
 
 
 @pytest.fixture(scope="session")

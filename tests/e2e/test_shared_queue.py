@@ -11,6 +11,7 @@ from types import ModuleType
 
 import pytest
 
+from bullmq_codegen.runtime import JobFailedError
 from bullmq_codegen.testing import RedisSource
 
 from ..helpers import eventually, generated_case, import_fresh, purge_modules
@@ -145,3 +146,27 @@ async def test_the_limiter_holds_and_resumes_on_time(shop: ModuleType) -> None:
     for index in range(0, 20, 5):
         window = [t for t in started if started[index] <= t < started[index] + 950]
         assert len(window) <= 5, (index, window)
+
+
+async def test_a_result_that_is_not_json_fails_the_job_with_a_clear_reason(
+    shop: ModuleType,
+) -> None:
+    job = await shop.enqueue_bad_result()
+    async with shop.create_workers(queues=["reports"]):
+        with pytest.raises(JobFailedError) as failure:
+            await job.wait_until_finished(timeout=10)
+    assert failure.value.reason.startswith("the processor returned set, which is not JSON")
+    stored = await job.snapshot()
+    assert stored is not None
+    assert stored.attempts_made == 2  # a processor error: retried as the job's attempts say
+
+
+async def test_progress_and_logs(shop: ModuleType) -> None:
+    job = await shop.enqueue_with_progress()
+    async with shop.create_workers(queues=["reports"]):
+        assert await job.wait_until_finished(timeout=10) == 1
+    stored = await job.snapshot()
+    assert stored is not None
+    assert stored.progress == 100
+    context = shop.reports_queue.context()
+    assert await context.client.lrange(context.keys[""] + f"{job.id}:logs", 0, -1) == ["halfway"]

