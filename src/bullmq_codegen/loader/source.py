@@ -9,11 +9,15 @@ __all__ = ["SourceIndex"]
 
 
 class SourceIndex:
-    """The dict literals of one Python file, searchable by the keys written in them."""
+    """The dict literals of one Python file, indexed by the string keys written in them."""
 
     def __init__(self, tree: ast.AST | None) -> None:
-        nodes = ast.walk(tree) if tree is not None else ()
-        self._dicts = [node for node in nodes if isinstance(node, ast.Dict)]
+        self._by_key: dict[str, list[ast.Dict]] = {}
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.Dict):
+                for key in node.keys:
+                    if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                        self._by_key.setdefault(key.value, []).append(node)
 
     @classmethod
     def of(cls, path: Path) -> SourceIndex:
@@ -36,7 +40,7 @@ class SourceIndex:
             path += key.split(".")
         best: int | None = None
         best_depth = 0
-        for node in self._dicts:
+        for node in self._by_key.get(queue, ()):
             line, depth = _follow(node, path)
             if depth > best_depth:
                 best, best_depth = line, depth

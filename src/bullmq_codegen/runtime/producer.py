@@ -8,17 +8,16 @@ receives is exactly what its schema accepts (a model built with
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from functools import cache
-from typing import Any, Generic, TypeVar, cast, overload
+from typing import Generic, TypeVar, cast, overload
 
-from bullmq.job import Job as BullJob
-from pydantic import BaseModel, JsonValue, TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ..definitions.options import JobOptions
 from ..definitions.validation import job_option_problems
 from ..errors import BullMQCodegenError
+from .adding import add_job, add_jobs
 from .handles import EnqueuedJob
 from .queue import QueueHandle
 
@@ -72,13 +71,13 @@ class Producer(Generic[P]):
         self._where = f"job {name!r} of queue {queue.name!r}"
         self._defaults: JobOptions | None = None
 
-    def wire_data(self, payload: P) -> JsonValue:
+    def wire_json(self, payload: P) -> str:
         """The JSON data sent for ``payload``; raises ``ValidationError`` when it is invalid."""
         schema = self.schema
         if schema is None:
             if payload is not None:
                 raise TypeError(f"{self._where} takes no payload (its worker has no schema)")
-            return {}
+            return "{}"
         if isinstance(payload, schema):
             text = payload.model_dump_json(warnings=False)
         elif isinstance(payload, Mapping):
@@ -88,7 +87,7 @@ class Producer(Generic[P]):
                 f"{self._where} takes a {schema.__name__}, not {type(payload).__name__}"
             )
         schema.model_validate_json(text)  # what the worker will validate, checked now
-        return cast("JsonValue", json.loads(text))
+        return text
 
     def job_options(self, options: Mapping[str, object]) -> JobOptions:
         """The queue's default job options overridden by the call's ``options``."""
@@ -100,11 +99,9 @@ class Producer(Generic[P]):
 
     async def enqueue(self, payload: P, options: Mapping[str, object]) -> EnqueuedJob[P]:
         """Validate ``payload`` and ``options``, then add one job."""
-        data = self.wire_data(payload)
+        data = self.wire_json(payload)
         merged = self.job_options(options)
-        context = self.queue.context()
-        job = BullJob(context, self.name, data, cast("dict[str, Any]", dict(merged)))
-        job_id = await context.backend.addJob(job)
+        job_id = await add_job(self.queue.context(), self.name, data, merged)
         return EnqueuedJob(
             queue=self.queue, id=str(job_id), name=self.name, payload=payload, options=merged
         )
@@ -114,15 +111,11 @@ class Producer(Generic[P]):
     ) -> list[EnqueuedJob[P]]:
         """Validate every payload, then add all the jobs in one transaction (all or none)."""
         items = list(payloads)
-        data = [self.wire_data(payload) for payload in items]
+        data = [self.wire_json(payload) for payload in items]
         merged = self.job_options(options)
         if not items:
             return []
-        context = self.queue.context()
-        jobs = [
-            BullJob(context, self.name, item, cast("dict[str, Any]", dict(merged))) for item in data
-        ]
-        job_ids = await context.backend.addJobs(jobs)
+        job_ids = await add_jobs(self.queue.context(), self.name, data, merged)
         return [
             EnqueuedJob(
                 queue=self.queue, id=str(job_id), name=self.name, payload=payload, options=merged

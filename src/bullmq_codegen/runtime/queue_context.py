@@ -1,8 +1,11 @@
-"""bullmq's view of one queue on one event loop: its keys and Lua scripts over our client.
+"""bullmq's view of one queue on one event loop: its keys and Lua scripts over our clients.
 
 This is the one place that builds bullmq objects. bullmq's ``Job`` and
 ``Scripts`` expect a "queue" with ``backend``, ``qualifiedName`` and ``opts``;
-:class:`QueueContext` is that object, over a Redis client that bullmq does not own.
+:class:`QueueContext` is that object, over a Redis client that bullmq does not
+own. The scripts run on the hot paths (adding, taking and completing jobs) are
+also prepared as :class:`~.resp.ScriptCommand`\\ s with this queue's keys
+encoded once, to run on the loop's :class:`~.autopipeline.AutoPipeline`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,61 @@ from bullmq.redis_connection import RedisConnection
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
+from .autopipeline import AutoPipeline
+from .resp import ScriptCommand
+
 __all__ = ["QueueContext", "load_scripts"]
+
+_ADD_KEYS = {
+    "addStandardJob": (
+        "wait",
+        "paused",
+        "meta",
+        "id",
+        "completed",
+        "delayed",
+        "active",
+        "events",
+        "marker",
+    ),
+    "addDelayedJob": ("marker", "meta", "id", "delayed", "completed", "events"),
+    "addPrioritizedJob": (
+        "marker",
+        "meta",
+        "id",
+        "prioritized",
+        "delayed",
+        "completed",
+        "active",
+        "events",
+        "pc",
+    ),
+}
+_ACTIVE_KEYS = (
+    "wait",
+    "active",
+    "prioritized",
+    "events",
+    "stalled",
+    "limiter",
+    "delayed",
+    "paused",
+    "meta",
+    "pc",
+    "marker",
+)
+_FINISH_KEYS = (
+    "wait",
+    "active",
+    "prioritized",
+    "events",
+    "stalled",
+    "limiter",
+    "delayed",
+    "paused",
+    "meta",
+    "pc",
+)
 
 
 def load_scripts(client: Redis) -> RedisConnection:
@@ -25,10 +82,28 @@ def load_scripts(client: Redis) -> RedisConnection:
 class QueueContext:
     """One queue's keys, scripts and options, as bullmq's ``Job`` and ``Scripts`` read them."""
 
-    __slots__ = ("backend", "commands", "keys", "name", "opts", "prefix", "qualifiedName")
+    __slots__ = (
+        "add_scripts",
+        "backend",
+        "commands",
+        "complete",
+        "keys",
+        "move_to_active",
+        "name",
+        "opts",
+        "pipeline",
+        "prefix",
+        "qualifiedName",
+    )
 
     def __init__(
-        self, *, name: str, prefix: str, scripts: RedisConnection, opts: dict[str, Any]
+        self,
+        *,
+        name: str,
+        prefix: str,
+        scripts: RedisConnection,
+        pipeline: AutoPipeline,
+        opts: dict[str, Any],
     ) -> None:
         self.name = name
         self.prefix = prefix
@@ -36,11 +111,35 @@ class QueueContext:
         self.qualifiedName: str = self.backend.qualifiedName
         self.keys: dict[str, str] = self.backend.keys
         self.commands: dict[str, AsyncScript] = scripts.commands
+        self.pipeline = pipeline
         self.opts = opts
+        keys = self.keys
+        self.move_to_active = self._script(
+            "moveToActive", [keys[k] for k in _ACTIVE_KEYS], varying=False
+        )
+        self.complete = self._script(
+            "moveToFinished",
+            [*(keys[k] for k in _FINISH_KEYS), keys["completed"]],
+            varying=True,
+            after=[keys[""] + "metrics:completed", keys["marker"]],
+        )
+        self.add_scripts = {
+            script: self._script(script, [keys[k] for k in names], varying=False)
+            for script, names in _ADD_KEYS.items()
+        }
+
+    def _script(
+        self, name: str, before: list[str], *, varying: bool, after: list[str] | None = None
+    ) -> ScriptCommand:
+        script = self.commands[name]
+        source = script.script if isinstance(script.script, str) else bytes(script.script).decode()
+        return ScriptCommand(
+            sha=script.sha, source=source, before=before, varying=varying, after=after or []
+        )
 
     @property
     def client(self) -> Redis:
-        """The command client the scripts run on."""
+        """The command client bullmq's own calls run on."""
         return self.backend.connection.conn
 
     def job_key(self, job_id: str) -> str:

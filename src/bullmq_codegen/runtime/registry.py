@@ -20,6 +20,7 @@ from bullmq.redis_connection import RedisConnection
 from redis.asyncio import Redis
 
 from ..definitions.config import QueueConfig
+from .autopipeline import AutoPipeline
 from .connection import command_client
 from .queue_context import QueueContext, load_scripts
 
@@ -36,6 +37,7 @@ __all__ = ["Runtime"]
 class _LoopResources:
     client: Redis
     scripts: RedisConnection
+    pipeline: AutoPipeline
     contexts: dict[str, QueueContext] = field(default_factory=dict[str, QueueContext])
     groups: weakref.WeakSet[WorkerGroup] = field(default_factory=weakref.WeakSet["WorkerGroup"])
 
@@ -75,15 +77,24 @@ class Runtime:
         context = resources.contexts.get(queue)
         if context is None:
             context = QueueContext(
-                name=queue, prefix=self.config.prefix, scripts=resources.scripts, opts={}
+                name=queue,
+                prefix=self.config.prefix,
+                scripts=resources.scripts,
+                pipeline=resources.pipeline,
+                opts={},
             )
             resources.contexts[queue] = context
         return context
 
     def worker_context(self, queue: str, opts: dict[str, Any]) -> QueueContext:
         """A fresh view of ``queue`` for a worker, whose ``opts`` bullmq's scripts read."""
+        resources = self._resources()
         return QueueContext(
-            name=queue, prefix=self.config.prefix, scripts=self._resources().scripts, opts=opts
+            name=queue,
+            prefix=self.config.prefix,
+            scripts=resources.scripts,
+            pipeline=resources.pipeline,
+            opts=opts,
         )
 
     def register(self, group: WorkerGroup) -> None:
@@ -102,6 +113,7 @@ class Runtime:
             return
         for group in list(resources.groups):
             await group.close()
+        await resources.pipeline.close()
         with contextlib.suppress(Exception):
             await resources.client.aclose()
 
@@ -112,6 +124,8 @@ class Runtime:
             for other in [other for other in self._loops if other.is_closed()]:
                 del self._loops[other]  # its sockets died with it
             client = command_client(self.config.connection)
-            resources = _LoopResources(client=client, scripts=load_scripts(client))
+            resources = _LoopResources(
+                client=client, scripts=load_scripts(client), pipeline=AutoPipeline(client)
+            )
             self._loops[loop] = resources
         return resources

@@ -27,19 +27,6 @@ from .settings import QueueWorkerSettings
 __all__ = ["JobFetcher", "RawJob", "parse_next_job"]
 
 _MIN_BLOCK_SECONDS = 0.001
-_ACTIVE_KEYS = (
-    "wait",
-    "active",
-    "prioritized",
-    "events",
-    "stalled",
-    "limiter",
-    "delayed",
-    "paused",
-    "meta",
-    "pc",
-    "marker",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +74,6 @@ class JobFetcher:
         self._blocking = blocking
         self._settings = settings
         self._report_error = report_error
-        self._keys = [ctx.keys[name] for name in _ACTIVE_KEYS]
-        self._script = ctx.commands["moveToActive"]
         self._limiter = dict(settings.limiter) if settings.limiter is not None else None
         self._drained = False
         self._limit_until = 0.0
@@ -172,12 +157,11 @@ class JobFetcher:
         }
         if self._settings.name is not None:
             opts["name"] = self._settings.name
-        args: list[str | int | bytes] = [
-            self._ctx.keys[""],
-            now_ms(),
-            msgpack.packb(opts, use_bin_type=True),
-        ]
-        raw = await self._script(keys=self._keys, args=args)
+        script = self._ctx.move_to_active
+        packed = script.packed(
+            None, [self._ctx.keys[""], now_ms(), msgpack.packb(opts, use_bin_type=True)]
+        )
+        raw = await self._ctx.pipeline.run_script(script, packed)
         job, limit_delay, delay_until = parse_next_job(raw)
         self.note(job is not None, limit_delay, delay_until)
         return job

@@ -34,20 +34,6 @@ __all__ = ["JobRunner", "Route"]
 
 T = TypeVar("T")
 
-_FINISH_KEYS = (
-    "wait",
-    "active",
-    "prioritized",
-    "events",
-    "stalled",
-    "limiter",
-    "delayed",
-    "paused",
-    "meta",
-    "pc",
-    "completed",
-)
-
 
 @dataclass(slots=True)
 class Route:
@@ -96,7 +82,6 @@ class JobRunner:
         self._locks = locks
         self._fetcher = fetcher
         self._listeners = listeners
-        self._finish_keys = [ctx.keys[name] for name in _FINISH_KEYS]
         self._limiter = dict(settings.limiter) if settings.limiter is not None else None
         self.running: dict[str, JobInfo] = {}
 
@@ -191,8 +176,6 @@ class JobRunner:
         value: str,
         fetch_next: bool,
     ) -> RawJob | None:
-        keys = [*self._finish_keys, self._ctx.job_key(raw.id)]
-        keys += [self._ctx.keys[""] + "metrics:completed", self._ctx.keys["marker"]]
         remove = opts.get("removeOnComplete", route.settings.remove_on_complete)
         finish_opts: dict[str, Any] = {
             "token": token,
@@ -209,19 +192,24 @@ class JobRunner:
         }
         if self._settings.name is not None:
             finish_opts["name"] = self._settings.name
-        args: list[Any] = [
-            raw.id,
-            now_ms(),
-            "returnvalue",
-            value,
-            "completed",
-            "1" if fetch_next else "",
-            self._ctx.keys[""],
-            msgpack.packb(finish_opts, use_bin_type=True),
-        ]
-        script = self._ctx.commands["moveToFinished"]
+        script = self._ctx.complete
+        packed = script.packed(
+            self._ctx.job_key(raw.id),
+            [
+                raw.id,
+                now_ms(),
+                "returnvalue",
+                value,
+                "completed",
+                "1" if fetch_next else "",
+                self._ctx.keys[""],
+                msgpack.packb(finish_opts, use_bin_type=True),
+            ],
+        )
         try:
-            result: Any = await self._retrying(lambda: script(keys=keys, args=args))
+            result: Any = await self._retrying(
+                lambda: self._ctx.pipeline.run_script(script, packed)
+            )
         except Exception as error:
             self._report_error(error)
             return None

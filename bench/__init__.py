@@ -1,0 +1,1 @@
+"""The benchmark suite of bullmq-codegen: `uv run python -m bench`."""

@@ -1,0 +1,236 @@
+"""The benchmark suite: ``uv run python -m bench`` (or ``./dev bench``).
+
+Prints a table and writes ``docs/benchmarks/results.json`` and
+``docs/benchmarks/throughput.png``. ``--rounds`` (default 5) interleaved rounds;
+``--quick`` for a short smoke run (1 round, small counts) that writes to a
+temporary directory instead of docs/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bullmq_codegen import BullMQCodeGen
+
+from .harness import BENCH, ROOT, Results, Runner, Scenario, environment_info, node, python
+from .report import print_table, write_chart, write_json
+
+
+def scenarios(quick: bool, with_node: bool) -> list[Scenario]:
+    scale = 0.1 if quick else 1.0
+    jobs = lambda count: str(max(int(count * scale), 200))  # noqa: E731
+
+    def worker(
+        queue: str, job: str, count: int, concurrency: int, sleep_ms: int
+    ) -> dict[str, list[str]]:
+        common = [
+            "--queue",
+            queue,
+            "--job",
+            job,
+            "--jobs",
+            jobs(count),
+            "--concurrency",
+            str(concurrency),
+            "--sleep-ms",
+            str(sleep_ms),
+        ]
+        commands = {
+            "raw": python("worker", "--impl", "raw", *common),
+            "ours": python("worker", "--impl", "ours", *common),
+        }
+        if with_node:
+            commands["node"] = node(
+                "worker", queue, job, jobs(count), str(concurrency), str(sleep_ms)
+            )
+        return commands
+
+    def produce(mode: str, count: int, node_too: bool = True) -> dict[str, list[str]]:
+        commands = {
+            "raw": python("produce", "--impl", "raw", "--mode", mode, "--jobs", jobs(count)),
+            "ours": python("produce", "--impl", "ours", "--mode", mode, "--jobs", jobs(count)),
+        }
+        if with_node and node_too:
+            commands["node"] = node("produce", mode, jobs(count))
+        return commands
+
+    return [
+        Scenario(
+            "worker_noop_c1",
+            "worker, concurrency 1, no-op jobs",
+            "jobs_per_s",
+            worker("noopC1", "noopC1Job", 5000, 1, 0),
+        ),
+        Scenario(
+            "worker_noop_c10",
+            "worker, concurrency 10, no-op jobs",
+            "jobs_per_s",
+            worker("noopC10", "noopC10Job", 20000, 10, 0),
+        ),
+        Scenario(
+            "worker_noop_c100",
+            "worker, concurrency 100, no-op jobs",
+            "jobs_per_s",
+            worker("noopC100", "noopC100Job", 20000, 100, 0),
+        ),
+        Scenario(
+            "worker_1ms_c10",
+            "worker, concurrency 10, ~1 ms jobs",
+            "jobs_per_s",
+            worker("sleepC10", "sleepC10Job", 10000, 10, 1),
+        ),
+        Scenario(
+            "worker_1ms_c100",
+            "worker, concurrency 100, ~1 ms jobs",
+            "jobs_per_s",
+            worker("sleepC100", "sleepC100Job", 20000, 100, 1),
+        ),
+        Scenario(
+            "produce_schema",
+            "add one at a time, schema-validated payload",
+            "jobs_per_s",
+            produce("sequential", 5000),
+        ),
+        Scenario(
+            "produce_no_schema",
+            "add one at a time, no payload",
+            "jobs_per_s",
+            {
+                "raw": python(
+                    "produce", "--impl", "raw", "--mode", "sequential", "--jobs", jobs(5000)
+                ),
+                "ours": python(
+                    "produce",
+                    "--impl",
+                    "ours-noschema",
+                    "--mode",
+                    "sequential",
+                    "--jobs",
+                    jobs(5000),
+                ),
+            },
+        ),
+        Scenario(
+            "produce_concurrent",
+            "50 coroutines adding concurrently",
+            "jobs_per_s",
+            produce("concurrent", 20000),
+        ),
+        Scenario("produce_bulk", "bulk add, batches of 1000", "jobs_per_s", produce("bulk", 20000)),
+        Scenario(
+            "latency",
+            "add-to-start latency, p50 (idle worker, a job every 2 ms)",
+            "p50_ms",
+            {
+                "raw": python("latency", "--impl", "raw", "--jobs", jobs(2000)),
+                "ours": python("latency", "--impl", "ours", "--jobs", jobs(2000)),
+            },
+            lower_is_better=True,
+            unit="ms",
+        ),
+        Scenario(
+            "idle_rss",
+            "idle worker process RSS (2 queues)",
+            "rss_mib",
+            {
+                "raw": python("idle-rss", "--impl", "raw"),
+                "ours": python("idle-rss", "--impl", "ours"),
+            },
+            lower_is_better=True,
+            unit="MiB",
+        ),
+        Scenario(
+            "import_time",
+            "import time: bullmq vs the generated producers",
+            "seconds",
+            {
+                "raw": python("import", "--what", "bullmq"),
+                "ours": python("import", "--what", "producers"),
+            },
+            lower_is_better=True,
+            unit="s",
+        ),
+        Scenario(
+            "import_time_pydantic",
+            "import time: bullmq + pydantic (any app with schemas) vs the generated producers",
+            "seconds",
+            {
+                "raw": python("import", "--what", "bullmq+pydantic"),
+                "ours": python("import", "--what", "producers"),
+            },
+            lower_is_better=True,
+            unit="s",
+        ),
+    ]
+
+
+def codegen_scenarios() -> list[Scenario]:
+    return [
+        Scenario(
+            f"codegen_{queues}",
+            f"bullmq-codegen generate, {queues} queues x 3 workers",
+            "seconds",
+            {"ours": [sys.executable, "-m", "bench.codegen_workload", str(queues)]},
+            lower_is_better=True,
+            unit="s",
+        )
+        for queues in (10, 100, 1000)
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--quick", action="store_true", help="1 round, small counts, output to a temp dir"
+    )
+    parser.add_argument("--only", nargs="*", default=[], help="scenario names (prefixes) to run")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks")
+    arguments = parser.parse_args()
+    rounds = 1 if arguments.quick else arguments.rounds
+    out = Path(tempfile.mkdtemp(prefix="bench-")) if arguments.quick else arguments.out
+
+    BullMQCodeGen(config=BENCH / "app" / "queues" / "queue_definitions.py").generate()
+    results = Results()
+    started = time.monotonic()
+    with Runner(lambda message: print(message, file=sys.stderr)) as runner:
+        chosen = [
+            scenario
+            for scenario in [
+                *scenarios(arguments.quick, runner.node is not None),
+                *codegen_scenarios(),
+            ]
+            if not arguments.only
+            or any(scenario.name.startswith(prefix) for prefix in arguments.only)
+        ]
+        if runner.node is None:
+            print("Node.js/npm not available: the Node BullMQ rows are left out", file=sys.stderr)
+        for round_index in range(rounds):
+            for scenario in chosen:
+                impls = list(scenario.commands)
+                shift = round_index % len(impls)
+                for impl in impls[shift:] + impls[:shift]:  # rotate who goes first
+                    result = runner.run(scenario.commands[impl])
+                    results.add(scenario.name, impl, result)
+                    print(
+                        f"round {round_index + 1}/{rounds} {scenario.name:<20} {impl:<5} {json.dumps(result)}",
+                        file=sys.stderr,
+                    )
+        info = environment_info(runner.redis_executable, runner.node)
+    info["rounds"] = rounds
+    info["minutes"] = round((time.monotonic() - started) / 60, 1)
+    print_table(chosen, results, info)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "results.json", chosen, results, info)
+    write_chart(out / "throughput.png", chosen, results, info)
+    print(f"wrote {out / 'results.json'} and {out / 'throughput.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The benchmark's application: one definitions module, generated at run time."""

@@ -1,0 +1,86 @@
+"""Queues the benchmarks drive: the example's e-mail job, a no-payload job, workers at
+concurrency 1/10/100 doing nothing or sleeping ~1 ms."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Annotated
+
+from pydantic import BaseModel, StringConstraints
+
+from bullmq_codegen import Job, create_queue_config
+from bullmq_codegen.definitions import Processor, QueueDefinition
+
+EmailAddress = Annotated[
+    str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+]
+
+
+class EmailSend(BaseModel):
+    """The example's payload."""
+
+    to: EmailAddress
+    template: str
+
+
+PROCESSED = [0]
+"""Jobs whose processor ran, in this process (the benchmark's clock stops on a count)."""
+REACHED: dict[int, asyncio.Event] = {}
+"""Count → event set when ``PROCESSED`` reaches it."""
+
+
+def _count() -> None:
+    PROCESSED[0] += 1
+    event = REACHED.get(PROCESSED[0])
+    if event is not None:
+        event.set()
+
+
+async def send_email(job: Job[EmailSend]) -> None:
+    """No-op."""
+    _count()
+
+
+async def ping(job: Job[None]) -> None:
+    """No-op."""
+    _count()
+
+
+async def noop(job: Job[None]) -> None:
+    """No-op."""
+    _count()
+
+
+async def one_ms(job: Job[None]) -> None:
+    """About a millisecond of waiting (I/O, not CPU)."""
+    _count()
+    await asyncio.sleep(0.001)
+
+
+def _worker_queue(concurrency: int, name: str, processor: Processor) -> QueueDefinition:
+    return {
+        "options": {"defaultJobOptions": {"removeOnComplete": True}},
+        "workers": {name: {"processor": processor, "options": {"concurrency": concurrency}}},
+    }
+
+
+queue_config = create_queue_config(
+    queues={
+        "emailSend": {
+            "options": {"defaultJobOptions": {"removeOnComplete": True}},
+            "workers": {"afterSignUpEmail": {"schema": EmailSend, "processor": send_email}},
+        },
+        "pings": {
+            "options": {"defaultJobOptions": {"removeOnComplete": True}},
+            "workers": {"ping": {"processor": ping}},
+        },
+        "noopC1": _worker_queue(1, "noopC1Job", noop),
+        "noopC10": _worker_queue(10, "noopC10Job", noop),
+        "noopC100": _worker_queue(100, "noopC100Job", noop),
+        "sleepC10": _worker_queue(10, "sleepC10Job", one_ms),
+        "sleepC100": _worker_queue(100, "sleepC100Job", one_ms),
+    },
+    connection=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+    prefix=os.environ.get("BENCH_PREFIX", "bench"),
+)

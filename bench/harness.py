@@ -1,0 +1,200 @@
+"""Running the scenarios: each measurement in a fresh process, implementations interleaved.
+
+Every round runs every scenario once per implementation, in a rotating order,
+against one throwaway redis-server (flushed between measurements), so raw
+bullmq-py, the generated code and Node BullMQ share the same Redis and the
+same machine state. Results are medians with min-max over the rounds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bullmq_codegen.testing import RedisServer, find_redis_server
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+NODE_BULLMQ = "6.7.0"
+
+Command = list[str]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One comparison: the same work done by each implementation."""
+
+    name: str
+    label: str
+    metric: str
+    """The key of the headline number in each run's result (higher is better unless noted)."""
+    commands: dict[str, Command]
+    """Implementation → the command that runs it once and prints a JSON line."""
+    lower_is_better: bool = False
+    unit: str = "jobs/s"
+
+
+@dataclass
+class Results:
+    """Every run's JSON, by scenario and implementation."""
+
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
+
+    def add(self, scenario: str, impl: str, result: dict[str, Any]) -> None:
+        self.runs.setdefault(scenario, {}).setdefault(impl, []).append(result)
+
+    def values(self, scenario: str, impl: str, key: str) -> list[float]:
+        return [float(run[key]) for run in self.runs.get(scenario, {}).get(impl, []) if key in run]
+
+    def summary(self, scenario: str, impl: str, key: str) -> dict[str, float] | None:
+        values = self.values(scenario, impl, key)
+        if not values:
+            return None
+        return {
+            "median": statistics.median(values),
+            "min": min(values),
+            "max": max(values),
+            "n": len(values),
+        }
+
+
+def with_rates(result: dict[str, Any]) -> dict[str, Any]:
+    """Add jobs/s and CPU µs per job to a run that reports jobs, wall and cpu."""
+    if {"jobs", "wall", "cpu"} <= result.keys():
+        result["jobs_per_s"] = result["jobs"] / result["wall"]
+        result["cpu_us_per_job"] = result["cpu"] / result["jobs"] * 1e6
+    return result
+
+
+def node_modules() -> Path | None:
+    """Node BullMQ installed into a cache directory (from the npm registry), or ``None``."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        return None
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "bullmq-codegen-tests"
+    target = cache / f"node-bullmq-{NODE_BULLMQ}"
+    if not (target / "node_modules" / "bullmq").is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        completed = subprocess.run(
+            [
+                "npm",
+                "install",
+                "--silent",
+                "--no-audit",
+                "--no-fund",
+                f"bullmq@{NODE_BULLMQ}",
+                "ioredis@5",
+            ],
+            cwd=target,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if completed.returncode != 0:
+            return None
+    return target / "node_modules"
+
+
+def environment_info(redis_executable: str, node: Path | None) -> dict[str, Any]:
+    """What the numbers were measured on."""
+
+    def version(command: Sequence[str]) -> str:
+        try:
+            return subprocess.run(
+                command, capture_output=True, text=True, check=False
+            ).stdout.strip()
+        except OSError:
+            return "absent"
+
+    try:
+        import hiredis  # type: ignore[import-not-found,unused-ignore]  # pyright: ignore[reportMissingImports]
+
+        hiredis_version = str(getattr(hiredis, "__version__", "installed"))
+    except ImportError:
+        hiredis_version = "absent"
+    import bullmq
+    import redis
+
+    return {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "python": platform.python_version(),
+        "bullmq_py": bullmq.__version__,
+        "redis_py": redis.__version__,
+        "hiredis": hiredis_version,
+        "redis_server": version([redis_executable, "--version"]).split(" sha=")[0],
+        "node": version(["node", "--version"]) if node else "absent",
+        "node_bullmq": NODE_BULLMQ if node else "absent",
+    }
+
+
+class Runner:
+    """Runs commands against one throwaway Redis, flushed between runs."""
+
+    def __init__(self, log: Callable[[str], None]) -> None:
+        found = find_redis_server()
+        if found is None:
+            raise SystemExit("redis-server is needed for the benchmarks (./dev installs it)")
+        self.redis_executable = found[0]
+        self.server = RedisServer(found[0], extra_args=["--maxmemory-policy", "noeviction"])
+        self.log = log
+        self.node = node_modules()
+        self._counter = 0
+
+    def __enter__(self) -> Runner:
+        self.server.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.cleanup()
+
+    def run(self, command: Command, timeout: float = 600) -> dict[str, Any]:
+        """Run ``command`` once in a fresh process with a fresh prefix; its parsed JSON line."""
+        self._counter += 1
+        environment = {
+            **os.environ,
+            "BENCH_REDIS_URL": self.server.url,
+            "BENCH_PREFIX": f"b{self._counter}",
+            "PYTHONPATH": str(ROOT),
+        }
+        if self.node is not None:
+            environment["NODE_PATH"] = str(self.node)
+        completed = subprocess.run(
+            command,
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        self.flush()
+        if completed.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{completed.stderr[-3000:]}")
+        return with_rates(json.loads(completed.stdout.strip().splitlines()[-1]))
+
+    def flush(self) -> None:
+        """Empty the benchmark's own Redis (never anyone else's: it was started here)."""
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as connection:
+            connection.sendall(b"FLUSHALL\r\n")
+            if not connection.recv(64).startswith(b"+OK"):
+                raise RuntimeError("FLUSHALL failed")
+
+
+def python(*args: str) -> Command:
+    return [sys.executable, "-m", "bench.workloads.python_side", *args]
+
+
+def node(*args: str) -> Command:
+    return ["node", str(BENCH / "workloads" / "node_side.js"), *args]

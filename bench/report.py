@@ -1,0 +1,133 @@
+"""The benchmark's outputs: a table on stdout, a JSON file and a PNG chart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .harness import Results, Scenario
+
+IMPL_LABELS = {"raw": "raw bullmq-py", "ours": "bullmq-codegen", "node": "Node BullMQ"}
+
+
+def _format(value: float, unit: str) -> str:
+    if unit == "jobs/s":
+        return f"{value:,.0f}"
+    if unit == "s":
+        return f"{value:.3f}"
+    return f"{value:.2f}"
+
+
+def rows(scenarios: list[Scenario], results: Results) -> list[dict[str, Any]]:
+    """One row per scenario and implementation, with the ratio to raw bullmq-py."""
+    table: list[dict[str, Any]] = []
+    for scenario in scenarios:
+        raw = results.summary(scenario.name, "raw", scenario.metric)
+        for impl in scenario.commands:
+            summary = results.summary(scenario.name, impl, scenario.metric)
+            if summary is None:
+                continue
+            row: dict[str, Any] = {
+                "scenario": scenario.name,
+                "label": scenario.label,
+                "impl": impl,
+                "unit": scenario.unit,
+                "metric": scenario.metric,
+                **summary,
+            }
+            cpu = results.summary(scenario.name, impl, "cpu_us_per_job")
+            if cpu is not None:
+                row["cpu_us_per_job"] = cpu["median"]
+            p99 = results.summary(scenario.name, impl, "p99_ms")
+            if p99 is not None:
+                row["p99_ms"] = p99["median"]
+            if raw is not None and impl != "raw" and raw["median"]:
+                ratio = summary["median"] / raw["median"]
+                row["vs_raw"] = 1 / ratio if scenario.lower_is_better and ratio else ratio
+            table.append(row)
+    return table
+
+
+def print_table(scenarios: list[Scenario], results: Results, info: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        title=f"bullmq-codegen benchmarks ({info['machine']}, {info['rounds']} rounds, medians)"
+    )
+    for column in ("scenario", "implementation", "median", "min-max", "CPU µs/job", "vs raw"):
+        table.add_column(
+            column, justify="left" if column in ("scenario", "implementation") else "right"
+        )
+    for row in rows(scenarios, results):
+        unit = row["unit"]
+        table.add_row(
+            row["label"],
+            IMPL_LABELS.get(row["impl"], row["impl"]),
+            f"{_format(row['median'], unit)} {unit}"
+            + (f" (p99 {row['p99_ms']:.2f})" if "p99_ms" in row else ""),
+            f"{_format(row['min'], unit)}-{_format(row['max'], unit)}",
+            f"{row['cpu_us_per_job']:.0f}" if "cpu_us_per_job" in row else "",
+            f"{row['vs_raw']:.2f}x" if "vs_raw" in row else "",
+        )
+    Console(width=160).print(table)
+
+
+def write_json(
+    path: Path, scenarios: list[Scenario], results: Results, info: dict[str, Any]
+) -> None:
+    payload = {"environment": info, "rows": rows(scenarios, results), "runs": results.runs}
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+
+
+def write_chart(
+    path: Path, scenarios: list[Scenario], results: Results, info: dict[str, Any]
+) -> None:
+    """Throughput of the worker and producer scenarios, log scale, min-max error bars."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    chosen = [scenario for scenario in scenarios if scenario.unit == "jobs/s"]
+    if not chosen:
+        return
+    impls = [impl for impl in ("raw", "ours", "node") if any(impl in s.commands for s in chosen)]
+    colors = {"raw": "#9e9e9e", "ours": "#1565c0", "node": "#43a047"}
+    width = 0.8 / len(impls)
+    figure, axes = plt.subplots(figsize=(13, 6))
+    for offset, impl in enumerate(impls):
+        xs, heights, low, high = [], [], [], []
+        for index, scenario in enumerate(chosen):
+            summary = results.summary(scenario.name, impl, scenario.metric)
+            if summary is None:
+                continue
+            xs.append(index + (offset - (len(impls) - 1) / 2) * width)
+            heights.append(summary["median"])
+            low.append(summary["median"] - summary["min"])
+            high.append(summary["max"] - summary["median"])
+        axes.bar(
+            xs,
+            heights,
+            width,
+            yerr=[low, high],
+            capsize=3,
+            label=IMPL_LABELS[impl],
+            color=colors[impl],
+        )
+    axes.set_yscale("log")
+    axes.set_ylabel("jobs/s (log scale; median, min-max)")
+    axes.set_xticks(range(len(chosen)))
+    axes.set_xticklabels(
+        [scenario.label.replace(", ", ",\n", 1) for scenario in chosen], fontsize=8
+    )
+    axes.set_title(
+        f"bullmq-codegen vs raw bullmq-py {info['bullmq_py']} vs Node BullMQ {info['node_bullmq']} "
+        f"(Redis {info['redis_server'].split()[-1] if info['redis_server'] else '?'}, {info['machine']})"
+    )
+    axes.legend()
+    axes.grid(axis="y", which="both", alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

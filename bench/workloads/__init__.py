@@ -1,0 +1,1 @@
+"""Programs that run one measurement each, in a fresh process."""

@@ -1,0 +1,70 @@
+// Node BullMQ doing the same work as bench/workloads/python_side.py; prints one JSON line.
+//   node node_side.js worker  QUEUE JOB N CONCURRENCY SLEEP_MS
+//   node node_side.js produce MODE N          (MODE: sequential | concurrent | bulk)
+const { Queue, Worker } = require("bullmq");
+const IORedis = require("ioredis");
+
+const url = process.env.BENCH_REDIS_URL;
+const prefix = process.env.BENCH_PREFIX;
+const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+const now = () => Number(process.hrtime.bigint()) / 1e9;
+
+async function fill(connection, queueName, jobName, n) {
+  const queue = new Queue(queueName, { connection, prefix });
+  for (let start = 0; start < n; start += 1000) {
+    const batch = Math.min(1000, n - start);
+    await queue.addBulk(Array.from({ length: batch }, () => ({ name: jobName, data: {}, opts: { removeOnComplete: true } })));
+  }
+  await queue.close();
+}
+
+async function worker(connection, [queueName, jobName, n, concurrency, sleepMs]) {
+  n = Number(n);
+  await fill(connection, queueName, jobName, n);
+  let count = 0;
+  let resolveDone;
+  const done = new Promise((resolve) => { resolveDone = resolve; });
+  const started = now(); const cpu0 = cpu();
+  const w = new Worker(queueName, async () => {
+    count += 1;
+    if (count >= n) resolveDone();
+    if (Number(sleepMs)) await new Promise((r) => setTimeout(r, Number(sleepMs)));
+  }, { connection, prefix, concurrency: Number(concurrency) });
+  await done;
+  const result = { jobs: n, wall: now() - started, cpu: cpu() - cpu0 };
+  await w.close();
+  return result;
+}
+
+async function produce(connection, [mode, n]) {
+  n = Number(n);
+  const queue = new Queue("emailSend", { connection, prefix, defaultJobOptions: { removeOnComplete: true } });
+  const data = { to: "user@example.com", template: "welcome" };
+  await queue.add("afterSignUpEmail", data);
+  const started = now(); const cpu0 = cpu();
+  if (mode === "sequential") {
+    for (let i = 0; i < n; i++) await queue.add("afterSignUpEmail", data);
+  } else if (mode === "concurrent") {
+    let remaining = n;
+    const producer = async () => { while (remaining > 0) { remaining -= 1; await queue.add("afterSignUpEmail", data); } };
+    await Promise.all(Array.from({ length: 50 }, producer));
+  } else {
+    for (let start = 0; start < n; start += 1000) {
+      const batch = Math.min(1000, n - start);
+      await queue.addBulk(Array.from({ length: batch }, () => ({ name: "afterSignUpEmail", data })));
+    }
+  }
+  const result = { jobs: n, wall: now() - started, cpu: cpu() - cpu0 };
+  await queue.close();
+  return result;
+}
+
+async function main() {
+  const [command, ...args] = process.argv.slice(2);
+  const connection = new IORedis(url, { maxRetriesPerRequest: null });
+  const result = command === "worker" ? await worker(connection, args) : await produce(connection, args);
+  console.log(JSON.stringify(result));
+  await connection.quit();
+}
+
+main().catch((error) => { console.error(error); process.exit(1); });

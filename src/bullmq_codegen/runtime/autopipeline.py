@@ -1,0 +1,183 @@
+"""Auto-pipelining: commands of every coroutine share one connection, never waiting for
+each other's replies.
+
+bullmq-py sends each command on a single connection behind one lock, waiting
+for its reply before the next can go: 50 concurrent adds are slower than
+sequential ones. Here commands from every coroutine of the loop (producers,
+worker slots, lock renewals) are written as they come while few are in flight
+(Redis starts on them at once) and together once per loop turn when many are
+(one write for many), and their replies are read in order by one reader, as
+ioredis does for Node. The
+connection comes from redis-py's pool (which handles TLS, AUTH, SELECT and
+unix sockets); redis-py also parses the replies (with hiredis when installed).
+
+Semantics are those of single commands: each caller gets its own reply or its
+own error. When the connection breaks, every command still waiting fails with
+a ``ConnectionError`` (it may or may not have run, as with any client); the
+next command opens a new connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, ResponseError
+
+from .resp import ScriptCommand, pack
+
+__all__ = ["AutoPipeline"]
+
+_WRITE_AT_ONCE_BELOW = 32
+"""While fewer commands than this wait for a reply, a command is written at once (Redis
+starts on it while the loop goes on); past it, commands wait for the end of the loop
+turn and go out together (one write for many)."""
+
+
+class _Link:
+    """One connection and the commands in flight on it."""
+
+    __slots__ = ("connection", "flush_scheduled", "outgoing", "reader", "waiting")
+
+    def __init__(self, connection: AbstractConnection) -> None:
+        self.connection = connection
+        self.outgoing: list[bytes] = []
+        self.waiting: collections.deque[asyncio.Future[Any]] = collections.deque()
+        self.flush_scheduled = False
+        self.reader: asyncio.Task[None] | None = None
+
+
+class AutoPipeline:
+    """One connection of ``client``'s pool, shared by every coroutine of one event loop."""
+
+    def __init__(self, client: Redis) -> None:
+        self._client = client
+        self._link: _Link | None = None
+        self._connecting = asyncio.Lock()
+        self._closed = False
+        self._disconnecting: set[asyncio.Task[None]] = set()
+
+    async def execute(self, packed: bytes) -> Any:
+        """Send one encoded command (see :mod:`.resp`) and return its reply."""
+        (future,) = await self._send([packed])
+        return await future
+
+    async def execute_all(self, commands: list[bytes]) -> list[Any]:
+        """Send ``commands`` back to back (nothing else between them) and return their replies.
+
+        A reply that is an error is returned as the exception, not raised, so a
+        ``MULTI`` ... ``EXEC`` transaction can be sent this way.
+        """
+        futures = await self._send(commands)
+        await asyncio.wait(futures)
+        return [future.exception() or future.result() for future in futures]
+
+    async def _send(self, commands: list[bytes]) -> list[asyncio.Future[Any]]:
+        link = self._link
+        if link is None:
+            link = await self._connect()
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[Any]] = [loop.create_future() for _ in commands]
+        link.waiting.extend(futures)
+        link.outgoing.extend(commands)
+        if len(link.waiting) < _WRITE_AT_ONCE_BELOW and not link.flush_scheduled:
+            self._flush(link)
+        elif not link.flush_scheduled:
+            link.flush_scheduled = True
+            loop.call_soon(self._flush, link)
+        if link.reader is None:
+            link.reader = loop.create_task(self._read(link))
+        return futures
+
+    async def run_script(self, command: ScriptCommand, packed: bytes) -> Any:
+        """Run ``packed`` (an EVALSHA of ``command``), loading the script first if Redis lost it."""
+        try:
+            return await self.execute(packed)
+        except NoScriptError:
+            await self.execute(pack("SCRIPT", "LOAD", command.source))
+            return await self.execute(packed)
+
+    async def close(self) -> None:
+        """Fail what is still waiting and close the connection."""
+        self._closed = True
+        link = self._link
+        self._link = None
+        if link is None:
+            return
+        if link.reader is not None:
+            link.reader.cancel()
+            with contextlib.suppress(BaseException):
+                await link.reader
+        _fail(link, RedisConnectionError("the connection was closed"))
+        with contextlib.suppress(Exception):
+            await link.connection.disconnect()
+        with contextlib.suppress(Exception):
+            await self._client.connection_pool.release(link.connection)
+
+    async def _connect(self) -> _Link:
+        async with self._connecting:
+            if self._closed:
+                raise RedisConnectionError("the connection was closed")
+            if self._link is None:
+                pool: Any = self._client.connection_pool  # redis-py leaves get_connection untyped
+                self._link = _Link(await pool.get_connection())
+            return self._link
+
+    def _flush(self, link: _Link) -> None:
+        link.flush_scheduled = False
+        data = b"".join(link.outgoing)
+        link.outgoing.clear()
+        writer = link.connection._writer  # pyright: ignore[reportPrivateUsage]
+        if writer is None or link is not self._link:
+            self._broken(link, RedisConnectionError("the connection to Redis was lost"))
+            return
+        try:
+            writer.write(data)
+        except Exception as error:  # a transport closed under us
+            self._broken(link, RedisConnectionError(f"writing to Redis failed: {error}"))
+
+    async def _read(self, link: _Link) -> None:
+        try:
+            while link.waiting:
+                try:
+                    reply: Any = await link.connection.read_response()  # pyright: ignore[reportUnknownVariableType]
+                except ResponseError as error:
+                    future = link.waiting.popleft()
+                    if not future.done():
+                        future.set_exception(error)
+                    continue
+                future = link.waiting.popleft()
+                if not future.done():
+                    future.set_result(reply)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            lost = (
+                error
+                if isinstance(error, RedisConnectionError)
+                else RedisConnectionError(str(error))
+            )
+            self._broken(link, lost)
+        finally:
+            link.reader = None
+
+    def _broken(self, link: _Link, error: BaseException) -> None:
+        if self._link is link:
+            self._link = None
+            link.outgoing.clear()
+            task = asyncio.get_running_loop().create_task(link.connection.disconnect())
+            self._disconnecting.add(task)
+            task.add_done_callback(self._disconnecting.discard)
+        _fail(link, error)
+
+
+def _fail(link: _Link, error: BaseException) -> None:
+    while link.waiting:
+        future = link.waiting.popleft()
+        if not future.done():
+            future.set_exception(error)

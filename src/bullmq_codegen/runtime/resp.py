@@ -1,0 +1,79 @@
+"""Encoding Redis commands (RESP) fast, with the parts that never change encoded once.
+
+A worker runs the same two scripts with the same queue keys for every job;
+only the job's key and a few arguments differ. :class:`ScriptCommand` encodes
+``EVALSHA``, the script's SHA and the queue's keys once, so each call encodes
+just what varies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = ["Arg", "ScriptCommand", "encode_args", "pack"]
+
+Arg = bytes | str | int | float
+
+
+def _bulk(value: Arg) -> bytes:
+    if isinstance(value, bytes):
+        data = value
+    elif isinstance(value, str):
+        data = value.encode()
+    elif isinstance(value, bool):
+        raise TypeError("a Redis argument cannot be a bool")
+    elif isinstance(value, int):
+        data = b"%d" % value
+    else:
+        data = repr(value).encode()
+    return b"$%d\r\n%b\r\n" % (len(data), data)
+
+
+def encode_args(values: Sequence[Arg]) -> bytes:
+    """The RESP bulk strings of ``values``, concatenated (no array header)."""
+    return b"".join([_bulk(value) for value in values])
+
+
+def pack(*args: Arg) -> bytes:
+    """One command as a RESP array."""
+    return b"*%d\r\n" % len(args) + encode_args(args)
+
+
+class ScriptCommand:
+    """``EVALSHA sha numkeys keys... args...`` with a fixed key layout around one varying key.
+
+    ``before`` and ``after`` are the keys that do not change (a queue's keys);
+    a call supplies the key between them (or none) and the arguments.
+    """
+
+    __slots__ = ("_after", "_before", "_count_base", "_head", "source")
+
+    def __init__(
+        self,
+        *,
+        sha: str,
+        source: str,
+        before: Sequence[str],
+        varying: bool,
+        after: Sequence[str] = (),
+    ) -> None:
+        self.source = source
+        keys = len(before) + len(after) + (1 if varying else 0)
+        self._head = encode_args(["EVALSHA", sha, keys])
+        self._before = encode_args(before)
+        self._after = encode_args(after)
+        self._count_base = 3 + keys
+
+    def packed(self, key: str | None, args: Sequence[Arg]) -> bytes:
+        """The encoded command for the varying ``key`` (``None`` when there is none) and ``args``."""
+        middle = _bulk(key) if key is not None else b""
+        return b"".join(
+            [
+                b"*%d\r\n" % (self._count_base + len(args)),
+                self._head,
+                self._before,
+                middle,
+                self._after,
+                encode_args(args),
+            ]
+        )

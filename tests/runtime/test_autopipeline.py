@@ -1,0 +1,90 @@
+"""Auto-pipelining against a real Redis: order, errors, lost scripts, lost connections."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+
+from bullmq_codegen.runtime.autopipeline import AutoPipeline
+from bullmq_codegen.runtime.connection import command_client
+from bullmq_codegen.runtime.resp import ScriptCommand, pack
+from bullmq_codegen.testing import RedisSource
+
+
+@pytest.fixture
+async def client(redis: RedisSource) -> AsyncIterator[Redis]:
+    redis_client = command_client(redis.url)
+    yield redis_client
+    await redis_client.aclose()
+
+
+@pytest.fixture
+async def pipeline(client: Redis) -> AsyncIterator[AutoPipeline]:
+    auto = AutoPipeline(client)
+    yield auto
+    await auto.close()
+
+
+async def test_every_caller_gets_its_own_reply_in_order(
+    pipeline: AutoPipeline, prefix: str
+) -> None:
+    key = f"{prefix}:counter"
+    replies = await asyncio.gather(*(pipeline.execute(pack("INCR", key)) for _ in range(500)))
+    assert replies == list(range(1, 501))  # written and answered in call order, batched or not
+    echoed = await asyncio.gather(*(pipeline.execute(pack("ECHO", f"é{i}")) for i in range(50)))
+    assert echoed == [f"é{i}" for i in range(50)]
+
+
+async def test_an_error_reply_fails_only_its_command(pipeline: AutoPipeline, prefix: str) -> None:
+    await pipeline.execute(pack("SET", f"{prefix}:text", "x"))
+    results = await asyncio.gather(
+        pipeline.execute(pack("INCR", f"{prefix}:n")),
+        pipeline.execute(pack("INCR", f"{prefix}:text")),
+        pipeline.execute(pack("INCR", f"{prefix}:n")),
+        return_exceptions=True,
+    )
+    assert results[0] == 1
+    assert isinstance(results[1], ResponseError)
+    assert results[2] == 2
+
+
+async def test_a_script_redis_lost_is_loaded_again(pipeline: AutoPipeline, client: Redis) -> None:
+    source = "return ARGV[1] .. '!'"
+    sha = await client.script_load(source)
+    command = ScriptCommand(sha=sha, source=source, before=[], varying=False)
+    assert await pipeline.run_script(command, command.packed(None, ["a"])) == "a!"
+    await client.script_flush()
+    assert await pipeline.run_script(command, command.packed(None, ["b"])) == "b!"
+
+
+async def test_a_lost_connection_fails_waiting_commands_then_reconnects(
+    pipeline: AutoPipeline, client: Redis, prefix: str
+) -> None:
+    await pipeline.execute(pack("CLIENT", "SETNAME", f"{prefix}-auto"))
+    blocked = asyncio.ensure_future(pipeline.execute(pack("BLPOP", f"{prefix}:never", "5")))
+    await asyncio.sleep(0.1)
+    await client.client_kill_filter(_type="normal", skipme=True)  # drops the pipeline's connection
+    with pytest.raises(RedisConnectionError):
+        await blocked
+    assert await pipeline.execute(pack("PING")) in ("PONG", True)
+
+
+async def test_execute_all_sends_a_transaction_back_to_back(
+    pipeline: AutoPipeline, prefix: str
+) -> None:
+    key = f"{prefix}:list"
+    others = [
+        asyncio.ensure_future(pipeline.execute(pack("RPUSH", key, "other"))) for _ in range(20)
+    ]
+    replies = await pipeline.execute_all(
+        [pack("MULTI"), pack("RPUSH", key, "a"), pack("RPUSH", key, "b"), pack("EXEC")]
+    )
+    await asyncio.gather(*others)
+    assert replies[:3] == ["OK", "QUEUED", "QUEUED"]
+    first, second = replies[3]
+    assert second == first + 1  # nothing ran between the two pushes
