@@ -108,6 +108,45 @@ def test_a_template_directory_overrides_single_templates(tmp_path: Path) -> None
     assert "Regenerate with" in (tmp_path / "svc/queues/generated/workers.py").read_text()
 
 
+def test_templates_must_keep_the_header_and_exist(tmp_path: Path) -> None:
+    project(tmp_path)
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "queues.py.jinja").write_text("X = 1\n")
+    done = run(tmp_path, "generate", "-c", "svc/queues/defs.py", "--templates", "templates")
+    assert done.returncode == 2
+    assert "queues.py.jinja must start with {{ header }}" in done.stderr
+    missing = run(tmp_path, "generate", "-c", "svc/queues/defs.py", "--templates", "nope")
+    assert missing.returncode == 2
+    assert "templates directory" in missing.stderr and "does not exist" in missing.stderr
+    assert not (tmp_path / "svc/queues/generated").exists()
+
+
+def test_an_output_path_that_cannot_be_written(tmp_path: Path) -> None:
+    project(tmp_path)
+    (tmp_path / "taken").write_text("a file, not a directory\n")
+    done = run(tmp_path, "generate", "-c", "svc/queues/defs.py", "--out", "taken/generated")
+    assert done.returncode == 2
+    assert "taken/generated: cannot create the output directory" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_configured_out_belongs_to_the_configured_definitions(tmp_path: Path) -> None:
+    project(tmp_path)
+    other = tmp_path / "svc" / "other"
+    other.mkdir()
+    (other / "__init__.py").touch()
+    (other / "defs.py").write_text(GOOD)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.bullmq-codegen]\nconfig = "svc/queues/defs.py"\nout = "svc/jobs_generated"\n'
+    )
+    assert run(tmp_path, "generate").returncode == 0
+    assert run(tmp_path, "generate", "-c", "svc/other/defs.py").returncode == 0
+    assert (other / "generated" / "producers.py").is_file()  # beside it, not over the configured out
+    header = (tmp_path / "svc/jobs_generated/producers.py").read_text().splitlines()[0]
+    assert header.endswith("from svc.queues.defs:queue_config. DO NOT EDIT.")
+
+
 def test_a_broken_template_is_refused_with_nothing_written(tmp_path: Path) -> None:
     project(tmp_path)
     templates = tmp_path / "templates"

@@ -39,7 +39,7 @@ def test_a_failure_while_writing_leaves_nothing_behind(tmp_path: Path) -> None:
     out = tmp_path / "generated"
     write_files(out, {"a.py": A, "b.py": B})
     (out / ".b.py.bullmq-codegen.tmp").mkdir()  # staging b.py will fail
-    with pytest.raises(IsADirectoryError):
+    with pytest.raises(DefinitionError, match="cannot write generated files"):
         write_files(out, {"a.py": A.replace("1", "10"), "b.py": B.replace("2", "20")})
     assert (out / "a.py").read_text() == A  # a.py was staged, then not moved in
     assert sorted(p.name for p in out.iterdir()) == [".b.py.bullmq-codegen.tmp", "a.py", "b.py"]

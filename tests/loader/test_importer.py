@@ -122,3 +122,15 @@ def test_definition_problems_get_file_and_line(
     assert str(problem).startswith(
         "pkg/defs.py:12: queue 'jobs', worker 'clean', options: unknown key 'concurency'"
     )
+
+
+def test_a_standard_library_name_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, "queue.py", "X = 1\n")
+    with pytest.raises(DefinitionError, match="'queue' is a standard-library module: rename the file"):
+        parse_target("queue.py", tmp_path)
+
+
+def test_a_directory_is_not_a_definitions_file(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    with pytest.raises(DefinitionError, match="pkg: is a directory: give the definitions file"):
+        parse_target("pkg/", tmp_path)

@@ -222,3 +222,16 @@ def test_empty_definitions_are_refused() -> None:
     assert problems({}) == ["queues must be a non-empty dict of queue name → queue definition"]
     assert problems({"q": {"workers": {}}}) == ["queue 'q': a queue needs at least one worker"]
     assert problems({"q": {}}) == ["queue 'q', workers: missing required key 'workers'"]
+
+
+def test_a_queue_whose_options_are_not_a_dict() -> None:
+    found = problems({"q": {"options": None, "workers": {"w": {"processor": process}}}})
+    assert found == ["queue 'q', options: should be a valid dictionary, not None"]
+
+
+def test_lock_renewal_and_drain_delay_cannot_be_zero() -> None:
+    found = problems({"q": {"workers": {"w": {"processor": process, "options": {"lockRenewTime": 0, "drainDelay": 0}}}}})
+    assert found == [
+        "queue 'q', worker 'w', options.lockRenewTime: must be 1 or more, not 0",
+        "queue 'q', worker 'w', options.drainDelay: must be 1 or more, not 0",
+    ]

@@ -139,12 +139,12 @@ class WorkerOptions(TypedDict, total=False):
     lockDuration: int
     """Milliseconds a job stays locked by its worker between renewals (default 30000)."""
     lockRenewTime: int
-    """Milliseconds between lock renewals (default ``lockDuration / 2``)."""
+    """Locks of running jobs are renewed every ``lockRenewTime / 2`` ms (default ``lockDuration / 2``)."""
     stalledInterval: int
     """Milliseconds between checks for stalled jobs (default 30000)."""
     maxStalledCount: int
     """Times a job may stall and be retried before it fails (default 1)."""
     drainDelay: int
-    """Seconds an idle worker blocks waiting for a job before it polls again (default 5)."""
+    """Seconds (1 or more) an idle worker blocks waiting for a job before it looks again (default 5)."""
     name: str
     """Worker name, stored on each job it processes and on its Redis client name."""

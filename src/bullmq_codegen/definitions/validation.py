@@ -186,8 +186,12 @@ def _queue_problems(queue_name: str, queue: QueueDefinition, broken: _Broken) ->
     if not queue["workers"]:
         return [Problem("a queue needs at least one worker", queue=queue_name)]
     problems: list[Problem] = []
-    defaults = queue.get("options", {}).get("defaultJobOptions")
-    if defaults is not None and not broken.under((queue_name, "options")):
+    defaults = (
+        None
+        if broken.under((queue_name, "options"))
+        else queue.get("options", {}).get("defaultJobOptions")
+    )
+    if defaults is not None:
         problems.extend(
             Problem(message, queue=queue_name, key=f"options.defaultJobOptions.{key}")
             for key, message in job_option_problems(defaults)
@@ -273,7 +277,7 @@ def _worker_option_problems(options: WorkerOptions) -> list[tuple[str, str]]:
         numbers["limiter.duration"] = limiter["duration"]
     problems: list[tuple[str, str]] = []
     for key, value in numbers.items():
-        least = 0 if key in ("lockRenewTime", "maxStalledCount", "drainDelay") else 1
+        least = 0 if key == "maxStalledCount" else 1
         if value is not None and value < least:
             problems.append((key, f"must be {least} or more, not {value}"))
     return problems

@@ -48,7 +48,7 @@ class CheckResult:
 def _read(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
 
 
@@ -143,7 +143,17 @@ def write_files(out_dir: Path, files: Mapping[str, str]) -> WriteResult:
         )
     changed = {name: text for name, text in sorted(files.items()) if _read(out_dir / name) != text}
     removed = _extra_generated(out_dir, files)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DefinitionError(
+            [
+                Problem(
+                    f"cannot create the output directory: {error.strerror or error}",
+                    file=str(out_dir),
+                )
+            ]
+        ) from None
     staged: list[tuple[Path, Path]] = []
     try:
         for name, text in changed.items():
@@ -153,10 +163,14 @@ def write_files(out_dir: Path, files: Mapping[str, str]) -> WriteResult:
                 stream.write(text)
                 stream.flush()
                 os.fsync(stream.fileno())
-    except BaseException:
+    except BaseException as error:
         for temporary, _ in staged:
             with contextlib.suppress(OSError):
                 temporary.unlink()
+        if isinstance(error, OSError):
+            raise DefinitionError(
+                [Problem(f"cannot write generated files: {error}", file=str(out_dir))]
+            ) from None
         raise
     for temporary, target in staged:
         os.replace(temporary, target)

@@ -117,6 +117,8 @@ class TemplateRenderError(BullMQCodegenError):
 
 def render_files(model: DefinitionsModel, templates_dir: Path | None = None) -> dict[str, str]:
     """File name → rendered (not yet formatted) source, for every output file."""
+    if templates_dir is not None and not templates_dir.is_dir():
+        raise TemplateRenderError(f"templates directory {templates_dir} does not exist")
     environment = _environment(templates_dir)
     context = template_context(model)
     rendered: dict[str, str] = {}
@@ -130,6 +132,11 @@ def render_files(model: DefinitionsModel, templates_dir: Path | None = None) -> 
             line = getattr(error, "lineno", None) or _failing_line(error, template_name)
             where = f"{origin}:{line}" if line else origin
             raise TemplateRenderError(f"template {where}: {error.message or error}") from None
+        if not rendered[name].startswith(HEADER_MARK):
+            raise TemplateRenderError(
+                f"template {_origin(environment, template_name)} must start with {{{{ header }}}}: "
+                "files without the generated header are never replaced again"
+            )
     return rendered
 
 

@@ -56,7 +56,8 @@ def resolve_settings(
     """Flags win; what they leave unset comes from ``[tool.bullmq-codegen]`` in pyproject.toml.
 
     Paths from the flags are relative to ``cwd``, paths from pyproject.toml to
-    the directory of that file.
+    the directory of that file. The configured ``out`` applies only to the
+    configured ``config``: with ``--config``, output goes beside it (or to ``--out``).
     """
     pyproject = find_pyproject(cwd)
     table = _table(pyproject) if pyproject is not None else {}
@@ -86,7 +87,9 @@ def resolve_settings(
                 ]
             )
         config, base_dir = configured, project_dir
-    if out_dir is None and isinstance(table.get("out"), str):
+    from_pyproject = base_dir == project_dir and config == table.get("config")
+    if out_dir is None and from_pyproject and isinstance(table.get("out"), str):
+        # the configured output belongs to the configured definitions, not to a --config given here
         out_dir = project_dir / str(table["out"])
     if templates_dir is None and isinstance(table.get("templates"), str):
         templates_dir = project_dir / str(table["templates"])

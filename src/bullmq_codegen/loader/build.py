@@ -63,7 +63,7 @@ def _build(target: DefinitionsTarget, module: ModuleType) -> DefinitionsModel:
     attribute, config = _find_config(target, module)
     index = SourceIndex.of(target.path)
     shown = shown_path(target.path)
-    names = _Aliases()
+    names = _Aliases(GENERATED_NAMES | _derived_names(config))
     config_ref = names.ref(target.module, attribute, "")
     problems: list[Problem] = []
     queues: list[QueueModel] = []
@@ -160,21 +160,35 @@ def _find_config(target: DefinitionsTarget, module: ModuleType) -> tuple[str, Qu
     return attribute, getattr(module, attribute)
 
 
+def _derived_names(config: QueueConfig) -> frozenset[str]:
+    """The names generated code derives from the definitions (``email_send_queue``...)."""
+    names: set[str] = set()
+    for queue_name, queue in config.queues.items():
+        names.add(f"{snake_case(queue_name)}_queue")
+        for worker_name in queue["workers"]:
+            worker = snake_case(worker_name)
+            names.update(
+                {f"enqueue_{worker}", f"enqueue_{worker}_bulk", f"{worker}_worker", f"_{worker}"}
+            )
+    return frozenset(names)
+
+
 class _Aliases:
     """Local names of imported symbols: unique, and clear of the names generated code defines."""
 
-    def __init__(self) -> None:
+    def __init__(self, reserved: frozenset[str]) -> None:
+        self._reserved = reserved
         self._taken: dict[str, tuple[str, str]] = {}
+
+    def _free(self, alias: str, owner: tuple[str, str]) -> bool:
+        return alias not in self._reserved and self._taken.get(alias, owner) == owner
 
     def ref(self, module: str, name: str, attribute_path: str) -> SymbolRef:
         alias = name
-        if name in GENERATED_NAMES or self._taken.get(name, (module, name)) != (module, name):
+        if not self._free(name, (module, name)):
             base = f"{module.rsplit('.', 1)[-1]}_{name}"
             alias, counter = base, 2
-            while alias in GENERATED_NAMES or self._taken.get(alias, (module, name)) != (
-                module,
-                name,
-            ):
+            while not self._free(alias, (module, name)):
                 alias, counter = f"{base}_{counter}", counter + 1
         self._taken[alias] = (module, name)
         return SymbolRef(module=module, name=name, alias=alias, attribute_path=attribute_path)

@@ -51,6 +51,15 @@ def parse_target(spec: str, cwd: Path) -> DefinitionsTarget:
 
 def _file_target(path: Path, attribute: str | None, cwd: Path) -> DefinitionsTarget:
     file = (cwd / path).resolve()
+    if file.is_dir():
+        raise DefinitionError(
+            [
+                Problem(
+                    "is a directory: give the definitions file (queue_definitions.py)",
+                    file=str(path),
+                )
+            ]
+        )
     if not file.is_file():
         raise DefinitionError([Problem("no such file", file=str(path))])
     if file.suffix != ".py":
@@ -65,6 +74,16 @@ def _file_target(path: Path, attribute: str | None, cwd: Path) -> DefinitionsTar
         raise DefinitionError(
             [Problem(f"{bad[0]!r} is not a valid Python module name", file=str(path))]
         )
+    if parts[0] in sys.stdlib_module_names:
+        raise DefinitionError(
+            [
+                Problem(
+                    f"the module would be imported as {'.'.join(parts)!r}, but {parts[0]!r} is a "
+                    "standard-library module: rename the file (or put it in a package)",
+                    file=str(path),
+                )
+            ]
+        )
     return DefinitionsTarget(".".join(parts), attribute, directory, file)
 
 
@@ -75,7 +94,9 @@ def _module_target(module: str, attribute: str | None, cwd: Path) -> Definitions
         try:
             spec = importlib.util.find_spec(module)
         except (ImportError, ValueError) as error:
-            raise DefinitionError([Problem(f"cannot find module: {error}", file=module)]) from None
+            raise DefinitionError(
+                [Problem(f"no such module (looked from the current directory): {error}", file=module)]
+            ) from None
     if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
         raise DefinitionError(
             [Problem("no such module (looked from the current directory)", file=module)]
@@ -89,12 +110,16 @@ def _module_target(module: str, attribute: str | None, cwd: Path) -> Definitions
 
 @contextmanager
 def _path_entry(directory: Path) -> Generator[None, None, None]:
+    """``directory`` first on ``sys.path``; parent packages ``find_spec`` imports are forgotten."""
     saved = list(sys.path)
+    saved_modules = set(sys.modules)
     sys.path.insert(0, str(directory))
     try:
         yield
     finally:
         sys.path[:] = saved
+        for name in set(sys.modules) - saved_modules:
+            del sys.modules[name]
 
 
 @contextmanager
@@ -138,8 +163,14 @@ def imported(target: DefinitionsTarget) -> Generator[ModuleType, None, None]:
         yield module
     finally:
         sys.path[:] = saved_path
+        root = str(target.import_root)
         for name in set(sys.modules) - saved_modules:
-            del sys.modules[name]
+            # forget the user's modules (a later load must see their edits); third-party
+            # ones imported meanwhile stay, as re-importing C extensions is unsafe
+            file = getattr(sys.modules[name], "__file__", None) or ""
+            mine = file.startswith(root) and not file.startswith(sys.prefix)
+            if mine or name.split(".")[0] == target.module.split(".")[0]:
+                del sys.modules[name]
 
 
 def _in_file(problem: Problem, target: DefinitionsTarget) -> Problem:

@@ -10,7 +10,7 @@ from .connection import describe_connection
 from .group import WorkerGroup
 from .handles import EnqueuedJob
 from .producer import InvalidJobOptionsError, Producer
-from .queue import JobCounts, JobFailedError, JobSnapshot, JobState, QueueHandle
+from .queue import JobCounts, JobFailedError, JobNotFoundError, JobSnapshot, JobState, QueueHandle
 from .registry import Runtime
 from .routes import JobRoute
 from .worker.events import JobInfo, RouteStats, WorkerListener, WorkerState
@@ -24,6 +24,7 @@ __all__ = [
     "JobCounts",
     "JobFailedError",
     "JobInfo",
+    "JobNotFoundError",
     "JobOptions",
     "JobRoute",
     "JobSnapshot",

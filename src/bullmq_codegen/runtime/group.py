@@ -134,6 +134,7 @@ class WorkerGroup:
         results = await asyncio.gather(
             *(worker.close(timeout=timeout) for worker in self._workers.values())
         )
+        self._runtime.unregister(self)
         return list(results)
 
     async def __aenter__(self) -> WorkerGroup:

@@ -78,14 +78,18 @@ class Producer(Generic[P]):
             if payload is not None:
                 raise TypeError(f"{self._where} takes no payload (its worker has no schema)")
             return "{}"
+        model: BaseModel
         if isinstance(payload, schema):
-            text = payload.model_dump_json(warnings=False)
+            model = payload
         elif isinstance(payload, Mapping):
-            text = schema.model_validate(payload).model_dump_json()
+            model = schema.model_validate(payload)
         else:
             raise TypeError(
                 f"{self._where} takes a {schema.__name__}, not {type(payload).__name__}"
             )
+        # Aliases are the names on the wire (what Node sends and the worker validates);
+        # computed fields are derived, so they are not sent.
+        text = model.model_dump_json(by_alias=True, exclude_computed_fields=True, warnings=False)
         schema.model_validate_json(text)  # what the worker will validate, checked now
         return text
 

@@ -17,7 +17,14 @@ from .queue_context import QueueContext
 if TYPE_CHECKING:
     from .registry import Runtime
 
-__all__ = ["JobCounts", "JobFailedError", "JobSnapshot", "JobState", "QueueHandle"]
+__all__ = [
+    "JobCounts",
+    "JobFailedError",
+    "JobNotFoundError",
+    "JobSnapshot",
+    "JobState",
+    "QueueHandle",
+]
 
 JobState = Literal[
     "waiting",
@@ -41,6 +48,18 @@ _COUNTED = (
     "paused",
     "waiting-children",
 )
+
+
+_HISTORY = 10_000
+"""Events searched for a job that finished and was removed before the wait began
+(BullMQ keeps about this many in a queue's stream)."""
+
+
+class JobNotFoundError(BullMQCodegenError, KeyError):
+    """No such job: never added, or removed and its events trimmed."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class JobFailedError(BullMQCodegenError):
@@ -211,6 +230,17 @@ class QueueHandle:
             if "returnvalue" in fields:
                 return self._outcome(job_id, fields["returnvalue"], None)
             return self._outcome(job_id, None, fields.get("failedReason", ""))
+        if not fields:  # removed on completion already, or never added
+            history: Any = await client.xrevrange(events, cursor, "-", count=_HISTORY)
+            for _entry_id, entry in history:
+                if entry.get("jobId") == job_id and entry.get("event") in ("completed", "failed"):
+                    if entry["event"] == "completed":
+                        return self._outcome(job_id, entry.get("returnvalue"), None)
+                    return self._outcome(job_id, None, entry.get("failedReason", ""))
+            raise JobNotFoundError(
+                f"no job {job_id} in queue {self.name!r}: never added, or removed and its "
+                "events trimmed"
+            )
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:

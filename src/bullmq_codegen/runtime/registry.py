@@ -39,7 +39,7 @@ class _LoopResources:
     scripts: RedisConnection
     pipeline: AutoPipeline
     contexts: dict[str, QueueContext] = field(default_factory=dict[str, QueueContext])
-    groups: weakref.WeakSet[WorkerGroup] = field(default_factory=weakref.WeakSet["WorkerGroup"])
+    groups: set[WorkerGroup] = field(default_factory=set["WorkerGroup"])
 
 
 class Runtime:
@@ -101,6 +101,12 @@ class Runtime:
         """Close ``group`` with the connections of the running loop."""
         self._resources().groups.add(group)
 
+    def unregister(self, group: WorkerGroup) -> None:
+        """``group`` closed itself: forget it."""
+        resources = self._loops.get(asyncio.get_running_loop())
+        if resources is not None:
+            resources.groups.discard(group)
+
     async def close(self) -> None:
         """Close every worker and connection opened on the running loop.
 
@@ -113,6 +119,7 @@ class Runtime:
             return
         for group in list(resources.groups):
             await group.close()
+        resources.groups.clear()
         await resources.pipeline.close()
         with contextlib.suppress(Exception):
             await resources.client.aclose()

@@ -40,7 +40,7 @@ def decode_opts(raw: str | None) -> JobOptions:
 def result_json(result: object) -> str:
     """The JSON a processor's result is stored as: a Pydantic model is dumped in JSON mode."""
     if isinstance(result, BaseModel):
-        return result.model_dump_json()
+        return result.model_dump_json(by_alias=True)
     try:
         return json.dumps(result, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as error:

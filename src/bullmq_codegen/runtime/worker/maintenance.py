@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -12,6 +13,18 @@ from ..queue_context import QueueContext
 from .settings import QueueWorkerSettings
 
 __all__ = ["LockKeeper", "StalledChecker"]
+
+
+async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:
+    """Wait ``seconds`` or until ``stop`` is set; whether it is.
+
+    The loops end on an event rather than by cancellation: a cancellation that
+    lands inside a Redis call can be swallowed by the client, and a loop that
+    missed it would run on after its worker closed.
+    """
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+    return stop.is_set()
 
 
 class LockKeeper:
@@ -42,13 +55,10 @@ class LockKeeper:
         """Stop renewing ``job_id``'s lock (it finished, or is no longer ours)."""
         self.tokens.pop(job_id, None)
 
-    async def run(self) -> None:
-        """Renew every tracked lock each ``lockRenewTime / 2``, until cancelled."""
-        if self._settings.lock_renew_time <= 0:
-            return
+    async def run(self, stop: asyncio.Event) -> None:
+        """Renew every tracked lock each ``lockRenewTime / 2``, until ``stop`` is set."""
         interval = self._settings.lock_renew_time / 2000
-        while True:
-            await asyncio.sleep(interval)
+        while not await _stopped_within(stop, interval):
             if self.tokens:
                 await self.renew()
 
@@ -90,11 +100,11 @@ class StalledChecker:
         self._on_stalled = on_stalled
         self._on_error = on_error
 
-    async def run(self) -> None:
-        """Check now, then every ``stalledInterval``, until cancelled."""
-        while True:
+    async def run(self, stop: asyncio.Event) -> None:
+        """Check now, then every ``stalledInterval``, until ``stop`` is set."""
+        while not stop.is_set():
             await self.check()
-            await asyncio.sleep(self._settings.stalled_interval / 1000)
+            await _stopped_within(stop, self._settings.stalled_interval / 1000)
 
     async def check(self) -> None:
         """One stalled-jobs check (BullMQ's script makes it run once per interval per queue)."""

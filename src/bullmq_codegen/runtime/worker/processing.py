@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import msgpack
-from bullmq.custom_errors import DelayedError, UnrecoverableError, WaitingChildrenError
+from bullmq.custom_errors import UnrecoverableError
 from bullmq.job import Job as BullJob
 from pydantic import JsonValue, ValidationError
 
@@ -153,8 +153,6 @@ class JobRunner:
         started = time.monotonic()
         try:
             value = result_json(await route.route.processor(job))
-        except (DelayedError, WaitingChildrenError):
-            return None  # the processor moved the job itself
         except Exception as error:
             duration = time.monotonic() - started
             await self._fail(raw, token, info, route, error, duration)

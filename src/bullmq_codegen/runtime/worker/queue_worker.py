@@ -29,6 +29,9 @@ from .settings import QueueWorkerSettings, RouteSettings
 
 __all__ = ["CloseResult", "QueueWorker"]
 
+_MAINTENANCE_GRACE = 5.0
+"""Seconds a closing worker waits for a lock renewal or stalled check under way."""
+
 
 @dataclass(frozen=True, slots=True)
 class CloseResult:
@@ -108,6 +111,8 @@ class QueueWorker:
         self._closing = True
         self._resumed.set()
         self._fetcher.stop()
+        if self.state in (WorkerState.RUNNING, WorkerState.PAUSED):
+            self._set_state(WorkerState.CLOSING)
         if self._main is None:
             await self._release()
             self._set_state(WorkerState.CLOSED)
@@ -151,9 +156,10 @@ class QueueWorker:
     # -- the loop -------------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        stop = asyncio.Event()
         maintenance = [
-            asyncio.create_task(self._locks.run(), name=f"locks {self.queue_name}"),
-            asyncio.create_task(self._stalled.run(), name=f"stalled {self.queue_name}"),
+            asyncio.create_task(self._locks.run(stop), name=f"locks {self.queue_name}"),
+            asyncio.create_task(self._stalled.run(stop), name=f"stalled {self.queue_name}"),
         ]
         self._set_state(WorkerState.RUNNING)
         try:
@@ -168,9 +174,10 @@ class QueueWorker:
                 task.cancel()
             raise
         finally:
-            for task in maintenance:
+            stop.set()
+            _, late = await asyncio.wait(maintenance, timeout=_MAINTENANCE_GRACE)
+            for task in late:  # stuck in a Redis call: the connection is closing anyway
                 task.cancel()
-            await asyncio.gather(*maintenance, return_exceptions=True)
             await self._release()
             if self.state is not WorkerState.FAILED:
                 self._set_state(WorkerState.CLOSED)

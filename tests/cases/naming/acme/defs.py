@@ -20,7 +20,7 @@ class Outer:
         host: str
 
 
-async def ping(job: Job[Outer.Payload]) -> None:
+async def ping_host_worker(job: Job[Outer.Payload]) -> None:
     """Ping a host."""
 
 
@@ -40,7 +40,7 @@ async def close_connections(job: Job[None]) -> None:
 
 config = create_queue_config(
     queues={
-        "HTTPPing": {"workers": {"ping-host": {"schema": Outer.Payload, "processor": ping}}},
+        "HTTPPing": {"workers": {"ping-host": {"schema": Outer.Payload, "processor": ping_host_worker}}},
         "billing": {
             "workers": {
                 "sendInvoice": {"schema": billing.Invoice, "processor": send_invoice},
