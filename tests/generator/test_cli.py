@@ -118,7 +118,8 @@ def test_templates_must_keep_the_header_and_exist(tmp_path: Path) -> None:
     assert "queues.py.jinja must start with {{ header }}" in done.stderr
     missing = run(tmp_path, "generate", "-c", "svc/queues/defs.py", "--templates", "nope")
     assert missing.returncode == 2
-    assert "templates directory" in missing.stderr and "does not exist" in missing.stderr
+    assert "templates directory" in missing.stderr
+    assert "does not exist" in missing.stderr
     assert not (tmp_path / "svc/queues/generated").exists()
 
 
@@ -142,7 +143,9 @@ def test_the_configured_out_belongs_to_the_configured_definitions(tmp_path: Path
     )
     assert run(tmp_path, "generate").returncode == 0
     assert run(tmp_path, "generate", "-c", "svc/other/defs.py").returncode == 0
-    assert (other / "generated" / "producers.py").is_file()  # beside it, not over the configured out
+    assert (
+        other / "generated" / "producers.py"
+    ).is_file()  # beside it, not over the configured out
     header = (tmp_path / "svc/jobs_generated/producers.py").read_text().splitlines()[0]
     assert header.endswith("from svc.queues.defs:queue_config. DO NOT EDIT.")
 

@@ -126,7 +126,9 @@ def test_definition_problems_get_file_and_line(
 
 def test_a_standard_library_name_is_refused(tmp_path: Path) -> None:
     write(tmp_path, "queue.py", "X = 1\n")
-    with pytest.raises(DefinitionError, match="'queue' is a standard-library module: rename the file"):
+    with pytest.raises(
+        DefinitionError, match="'queue' is a standard-library module: rename the file"
+    ):
         parse_target("queue.py", tmp_path)
 
 

@@ -68,7 +68,9 @@ class Recorder(WorkerListener):
     def on_completed(self, job: JobInfo, duration: float) -> None:
         self.events.append(("completed", job.id))
 
-    def on_failed(self, job: JobInfo, error: BaseException, *, will_retry: bool, duration: float) -> None:
+    def on_failed(
+        self, job: JobInfo, error: BaseException, *, will_retry: bool, duration: float
+    ) -> None:
         self.events.append(("failed", (job.id, str(error), will_retry)))
 
     def on_stalled(self, queue: str, job_ids: Sequence[str]) -> None:
@@ -135,7 +137,10 @@ async def test_listeners_and_counts(runtime: Runtime) -> None:
     async with runtime.workers(ROUTES, queues=["failing", "held"], listeners=[recorder]) as group:
         await held.wait_until_finished(timeout=10)
         await eventually(lambda: _failed_twice(recorder), timeout=10)
-        stats = {queue: {name: (s.completed, s.failed) for name, s in worker.stats().items()} for queue, worker in group.workers.items()}
+        stats = {
+            queue: {name: (s.completed, s.failed) for name, s in worker.stats().items()}
+            for queue, worker in group.workers.items()
+        }
     assert stats == {"failing": {"boom": (0, 2)}, "held": {"hold": (1, 0)}}
     assert ("completed", held.id) in recorder.events
     assert ("failed", (failing.id, "boom", True)) in recorder.events
@@ -149,7 +154,9 @@ async def _failed_twice(recorder: Recorder) -> bool:
     return sum(kind == "failed" for kind, _ in recorder.events) >= 2
 
 
-async def test_close_with_a_timeout_leaves_running_jobs_to_the_stalled_check(runtime: Runtime) -> None:
+async def test_close_with_a_timeout_leaves_running_jobs_to_the_stalled_check(
+    runtime: Runtime,
+) -> None:
     producer = Producer(runtime.queue("held"), "hold", None)
     job = await producer.enqueue(None, {})
     first = runtime.workers(ROUTES, queues=["held"])

@@ -230,7 +230,15 @@ def test_a_queue_whose_options_are_not_a_dict() -> None:
 
 
 def test_lock_renewal_and_drain_delay_cannot_be_zero() -> None:
-    found = problems({"q": {"workers": {"w": {"processor": process, "options": {"lockRenewTime": 0, "drainDelay": 0}}}}})
+    found = problems(
+        {
+            "q": {
+                "workers": {
+                    "w": {"processor": process, "options": {"lockRenewTime": 0, "drainDelay": 0}}
+                }
+            }
+        }
+    )
     assert found == [
         "queue 'q', worker 'w', options.lockRenewTime: must be 1 or more, not 0",
         "queue 'q', worker 'w', options.drainDelay: must be 1 or more, not 0",

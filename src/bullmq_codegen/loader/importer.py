@@ -95,7 +95,11 @@ def _module_target(module: str, attribute: str | None, cwd: Path) -> Definitions
             spec = importlib.util.find_spec(module)
         except (ImportError, ValueError) as error:
             raise DefinitionError(
-                [Problem(f"no such module (looked from the current directory): {error}", file=module)]
+                [
+                    Problem(
+                        f"no such module (looked from the current directory): {error}", file=module
+                    )
+                ]
             ) from None
     if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
         raise DefinitionError(
