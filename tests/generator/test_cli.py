@@ -55,6 +55,7 @@ def test_generate_then_check(tmp_path: Path) -> None:
     assert "wrote " in done.stdout
     assert sorted(p.name for p in (tmp_path / "svc/queues/generated").glob("*.py")) == [
         "__init__.py",
+        "__main__.py",
         "producers.py",
         "queues.py",
         "workers.py",

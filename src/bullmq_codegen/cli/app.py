@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from ..errors import BullMQCodegenError, DefinitionError
+from ..errors import BullMQCodegenError
+from .common import ConfigOption, OutOption, err, report, say
+from .deploy import deploy
+from .workers import workers_app
 
 __all__ = ["app", "main"]
 
@@ -26,27 +28,12 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
-_out = Console(highlight=False, soft_wrap=True)
+app.add_typer(workers_app, name="workers")
+app.command()(deploy)
 
 EXIT_STALE = 1
 EXIT_BAD_INPUT = 2
 
-ConfigOption = Annotated[
-    str | None,
-    typer.Option(
-        "--config",
-        "-c",
-        help="Definitions: path/to/queue_definitions.py or a.dotted.module, optionally :attribute. "
-        "Default: [tool.bullmq-codegen] config in pyproject.toml.",
-    ),
-]
-OutOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--out", "-o", help="Output directory. Default: generated/ beside the definitions."
-    ),
-]
 TemplatesOption = Annotated[
     Path | None,
     typer.Option("--templates", help="Directory of templates overriding built-in ones by name."),
@@ -56,16 +43,6 @@ TemplatesOption = Annotated[
 @app.callback()
 def _commands() -> None:
     """Typed BullMQ queues, producers and workers from one Python definitions module."""
-
-
-def report(error: BullMQCodegenError) -> None:
-    """Print ``error`` to stderr: one line per problem."""
-    if isinstance(error, DefinitionError):
-        _err.print(f"[bold red]error:[/] {len(error.problems)} problem(s) in the queue definitions")
-        for problem in error.problems:
-            _err.print(f"  {problem}", markup=False)
-    else:
-        _err.print(f"[bold red]error:[/] {error}")
 
 
 @app.command()
@@ -86,7 +63,7 @@ def generate(
         if check:
             result = generator.check()
             if result.current:
-                _out.print(f"{result.out_dir} is up to date")
+                say.print(f"{result.out_dir} is up to date")
                 return
             sys.stdout.write(result.diff)
             for kind, names in (
@@ -95,19 +72,19 @@ def generate(
                 ("extra", result.extra),
             ):
                 for name in names:
-                    _err.print(f"{kind}: {result.out_dir / name}", markup=False)
-            _err.print("generated code is not current: run bullmq-codegen generate")
+                    err.print(f"{kind}: {result.out_dir / name}", markup=False)
+            err.print("generated code is not current: run bullmq-codegen generate")
             raise typer.Exit(EXIT_STALE)
         written = generator.generate()
     except BullMQCodegenError as error:
         report(error)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     for name in written.written:
-        _out.print(f"wrote {written.out_dir / name}", markup=False)
+        say.print(f"wrote {written.out_dir / name}", markup=False)
     for name in written.removed:
-        _out.print(f"removed {written.out_dir / name} (no longer generated)", markup=False)
+        say.print(f"removed {written.out_dir / name} (no longer generated)", markup=False)
     if not written.written and not written.removed:
-        _out.print(f"{written.out_dir} is up to date", markup=False)
+        say.print(f"{written.out_dir} is up to date", markup=False)
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import DefinitionError, Problem
-from .render import HEADER_MARK
+from .render import GENERATED_BY
 
 __all__ = ["CheckResult", "WriteResult", "check_files", "write_files"]
 
@@ -61,15 +61,16 @@ def _label(path: Path) -> str:
 
 
 def _is_generated(text: str) -> bool:
-    return text.startswith(HEADER_MARK)
+    """Whether ``text`` carries the generated header on its first line (any comment syntax)."""
+    return GENERATED_BY in text.split("\n", 1)[0]
 
 
-def _extra_generated(out_dir: Path, names: Mapping[str, str]) -> list[str]:
+def _extra_generated(out_dir: Path, names: Mapping[str, str], pattern: str) -> list[str]:
     """Files in ``out_dir`` with the generated header that are no longer produced."""
     if not out_dir.is_dir():
         return []
     extra: list[str] = []
-    for path in sorted(out_dir.glob("*.py")):
+    for path in sorted(out_dir.glob(pattern)):
         if path.name not in names:
             text = _read(path)
             if text is not None and _is_generated(text):
@@ -77,7 +78,7 @@ def _extra_generated(out_dir: Path, names: Mapping[str, str]) -> list[str]:
     return extra
 
 
-def check_files(out_dir: Path, files: Mapping[str, str]) -> CheckResult:
+def check_files(out_dir: Path, files: Mapping[str, str], pattern: str = "*.py") -> CheckResult:
     """Compare ``files`` with ``out_dir``; ``diff`` is a unified diff from disk to expected."""
     stale: list[str] = []
     missing: list[str] = []
@@ -98,7 +99,7 @@ def check_files(out_dir: Path, files: Mapping[str, str]) -> CheckResult:
                 tofile=f"b/{label}",
             )
         )
-    extra = _extra_generated(out_dir, files)
+    extra = _extra_generated(out_dir, files, pattern)
     for name in extra:
         path = out_dir / name
         chunks.extend(
@@ -118,7 +119,7 @@ def check_files(out_dir: Path, files: Mapping[str, str]) -> CheckResult:
     )
 
 
-def write_files(out_dir: Path, files: Mapping[str, str]) -> WriteResult:
+def write_files(out_dir: Path, files: Mapping[str, str], pattern: str = "*.py") -> WriteResult:
     """Write ``files`` into ``out_dir``: every changed file, or none of them.
 
     Each file is first written in full beside its target, then all are moved
@@ -142,7 +143,7 @@ def write_files(out_dir: Path, files: Mapping[str, str]) -> WriteResult:
             ]
         )
     changed = {name: text for name, text in sorted(files.items()) if _read(out_dir / name) != text}
-    removed = _extra_generated(out_dir, files)
+    removed = _extra_generated(out_dir, files, pattern)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:

@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from ..errors import DefinitionError, Problem
 
-__all__ = ["GenerateSettings", "find_pyproject", "resolve_settings"]
+__all__ = ["GenerateSettings", "find_pyproject", "project_table", "resolve_settings"]
 
 _TABLE = "bullmq-codegen"
 
@@ -37,6 +37,14 @@ def find_pyproject(start: Path) -> Path | None:
     return None
 
 
+def project_table(name: str, start: Path) -> dict[str, Any]:
+    """``[tool.bullmq-codegen.<name>]`` of the nearest configured pyproject.toml (empty if none)."""
+    pyproject = find_pyproject(start)
+    table = (_table(pyproject) or {}) if pyproject is not None else {}
+    section = table.get(name, {})
+    return cast("dict[str, Any]", section) if isinstance(section, dict) else {}
+
+
 def _table(pyproject: Path) -> dict[str, Any] | None:
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
@@ -62,13 +70,14 @@ def resolve_settings(
     pyproject = find_pyproject(cwd)
     table = _table(pyproject) if pyproject is not None else {}
     table = table or {}
+    known = ("config", "out", "templates", "workers", "deploy")
     problems = [
         Problem(
-            f"unknown key {key!r} in [tool.bullmq-codegen] (known: config, out, templates)",
+            f"unknown key {key!r} in [tool.bullmq-codegen] (known: {', '.join(known)})",
             file=str(pyproject),
         )
         for key in table
-        if key not in ("config", "out", "templates")
+        if key not in known
     ]
     if problems:
         raise DefinitionError(problems)

@@ -32,6 +32,8 @@ GENERATED_NAMES = frozenset(
         "annotations",
         "runtime",
         "close_connections",
+        "get_worker_health",
+        "main",
         "create_workers",
         "QueueName",
         "WorkerName",

@@ -9,6 +9,7 @@ from ..job import Job
 from .connection import describe_connection
 from .group import WorkerGroup
 from .handles import EnqueuedJob
+from .health import WorkerHealthReport
 from .producer import InvalidJobOptionsError, Producer
 from .queue import JobCounts, JobFailedError, JobNotFoundError, JobSnapshot, JobState, QueueHandle
 from .registry import Runtime
@@ -35,6 +36,7 @@ __all__ = [
     "RouteStats",
     "Runtime",
     "WorkerGroup",
+    "WorkerHealthReport",
     "WorkerListener",
     "WorkerState",
     "describe_connection",

@@ -74,8 +74,10 @@ class WorkerGroup:
         queues: Collection[str] = (),
         workers: Collection[str] = (),
         listeners: Sequence[WorkerListener] = (),
+        heartbeat_interval: float = 10.0,
     ) -> None:
         self._runtime = runtime
+        self._heartbeat_interval = heartbeat_interval
         self._selected = select_routes(routes, queues=queues, workers=workers)
         self._listeners = list(listeners)
         self._workers: dict[str, QueueWorker] = {}
@@ -114,6 +116,7 @@ class WorkerGroup:
                 ],
                 settings=settings,
                 listeners=self._listeners,
+                heartbeat_interval=self._heartbeat_interval,
             )
             self._workers[queue] = worker
         self._runtime.register(self)

@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 from ..definitions.config import QueueConfig
 from .autopipeline import AutoPipeline
 from .connection import command_client
+from .health import WorkerHealthReport, read_health
 from .queue_context import QueueContext, load_scripts
 
 if TYPE_CHECKING:
@@ -65,11 +66,34 @@ class Runtime:
         queues: Collection[str] = (),
         workers: Collection[str] = (),
         listeners: Sequence[WorkerListener] = (),
+        heartbeat_interval: float = 10.0,
     ) -> WorkerGroup:
-        """Workers for ``routes`` (all of them, or the queues and workers named); not started."""
+        """Workers for ``routes`` (all of them, or the queues and workers named); not started.
+
+        Each publishes a heartbeat every ``heartbeat_interval`` seconds (see
+        :meth:`worker_health`).
+        """
         from .group import WorkerGroup
 
-        return WorkerGroup(self, routes, queues=queues, workers=workers, listeners=listeners)
+        return WorkerGroup(
+            self,
+            routes,
+            queues=queues,
+            workers=workers,
+            listeners=listeners,
+            heartbeat_interval=heartbeat_interval,
+        )
+
+    async def worker_health(self, queues: Collection[str] = ()) -> WorkerHealthReport:
+        """Which workers are alive per queue, from their heartbeats in Redis.
+
+        Needs no worker in this process: an API process can serve it as its
+        ``/health/workers``.
+        """
+        names = list(queues) or sorted(self.config.queues)
+        for name in names:
+            self.config.queue(name)
+        return await read_health(self.context(name) for name in names)
 
     def context(self, queue: str) -> QueueContext:
         """bullmq's view of ``queue`` on the running loop, for adding and inspecting jobs."""

@@ -13,7 +13,13 @@ from .producers import (
     enqueue_db_clean_up,
     enqueue_db_clean_up_bulk,
 )
-from .queues import QueueName, close_connections, db_operations_queue, email_send_queue
+from .queues import (
+    QueueName,
+    close_connections,
+    db_operations_queue,
+    email_send_queue,
+    get_worker_health,
+)
 from .workers import WorkerName, after_sign_up_email_worker, create_workers, db_clean_up_worker
 
 __all__ = [
@@ -29,4 +35,5 @@ __all__ = [
     "enqueue_after_sign_up_email_bulk",
     "enqueue_db_clean_up",
     "enqueue_db_clean_up_bulk",
+    "get_worker_health",
 ]

@@ -12,9 +12,16 @@ from __future__ import annotations
 from typing import Final, Literal
 
 from app.queues.queue_definitions import queue_config
-from bullmq_codegen.runtime import Runtime
+from bullmq_codegen.runtime import Runtime, WorkerHealthReport
 
-__all__ = ["QueueName", "close_connections", "db_operations_queue", "email_send_queue", "runtime"]
+__all__ = [
+    "QueueName",
+    "close_connections",
+    "db_operations_queue",
+    "email_send_queue",
+    "get_worker_health",
+    "runtime",
+]
 
 QueueName = Literal["dbOperations", "emailSend"]
 """The BullMQ name of every queue."""
@@ -32,3 +39,11 @@ email_send_queue: Final = runtime.queue("emailSend")
 async def close_connections() -> None:
     """Close every worker and Redis connection opened on the running event loop."""
     await runtime.close()
+
+
+async def get_worker_health() -> WorkerHealthReport:
+    """Which workers are alive on each queue, read from their heartbeats in Redis.
+
+    Imports and starts no worker: serve it as your API's ``/health/workers``.
+    """
+    return await runtime.worker_health()

@@ -12,10 +12,10 @@ import msgpack
 from ..queue_context import QueueContext
 from .settings import QueueWorkerSettings
 
-__all__ = ["LockKeeper", "StalledChecker"]
+__all__ = ["LockKeeper", "StalledChecker", "stopped_within"]
 
 
-async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:
+async def stopped_within(stop: asyncio.Event, seconds: float) -> bool:
     """Wait ``seconds`` or until ``stop`` is set; whether it is.
 
     The loops end on an event rather than by cancellation: a cancellation that
@@ -58,7 +58,7 @@ class LockKeeper:
     async def run(self, stop: asyncio.Event) -> None:
         """Renew every tracked lock each ``lockRenewTime / 2``, until ``stop`` is set."""
         interval = self._settings.lock_renew_time / 2000
-        while not await _stopped_within(stop, interval):
+        while not await stopped_within(stop, interval):
             if self.tokens:
                 await self.renew()
 
@@ -104,7 +104,7 @@ class StalledChecker:
         """Check now, then every ``stalledInterval``, until ``stop`` is set."""
         while not stop.is_set():
             await self.check()
-            await _stopped_within(stop, self._settings.stalled_interval / 1000)
+            await stopped_within(stop, self._settings.stalled_interval / 1000)
 
     async def check(self) -> None:
         """One stalled-jobs check (BullMQ's script makes it run once per interval per queue)."""

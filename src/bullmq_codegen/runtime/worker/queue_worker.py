@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,11 +20,13 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from ..health import Heartbeat, heartbeat_key
 from ..queue_context import QueueContext
+from ..resp import pack
 from ..routes import JobRoute
 from .events import JobInfo, RouteStats, WorkerListener, WorkerState, notify
 from .fetcher import JobFetcher, RawJob
-from .maintenance import LockKeeper, StalledChecker
+from .maintenance import LockKeeper, StalledChecker, stopped_within
 from .processing import JobRunner, Route
 from .settings import QueueWorkerSettings, RouteSettings
 
@@ -54,8 +57,11 @@ class QueueWorker:
         routes: Sequence[tuple[JobRoute[Any], RouteSettings]],
         settings: QueueWorkerSettings,
         listeners: Sequence[WorkerListener] = (),
+        heartbeat_interval: float = 10.0,
     ) -> None:
         self.queue_name = ctx.name
+        self.heartbeat_interval = heartbeat_interval
+        self.started_at = int(time.time() * 1000)
         self.id = uuid.uuid4().hex
         self.settings = settings
         self._ctx = ctx
@@ -160,6 +166,7 @@ class QueueWorker:
         maintenance = [
             asyncio.create_task(self._locks.run(stop), name=f"locks {self.queue_name}"),
             asyncio.create_task(self._stalled.run(stop), name=f"stalled {self.queue_name}"),
+            asyncio.create_task(self._beat(stop), name=f"heartbeat {self.queue_name}"),
         ]
         self._set_state(WorkerState.RUNNING)
         try:
@@ -210,6 +217,42 @@ class QueueWorker:
             self._report_error(error)
         finally:
             self._free_slots.release()
+
+    async def _beat(self, stop: asyncio.Event) -> None:
+        """Publish a heartbeat every ``heartbeat_interval`` seconds; remove it on close."""
+        key = heartbeat_key(self._ctx)
+        interval_ms = max(int(self.heartbeat_interval * 1000), 1)
+        while True:
+            try:
+                await self._ctx.pipeline.execute_all(
+                    [
+                        pack("HSET", key, self.id, self.heartbeat().to_json()),
+                        pack("PEXPIRE", key, interval_ms * 10),
+                    ]
+                )
+            except Exception as error:
+                self._report_error(error)
+            if await stopped_within(stop, self.heartbeat_interval):
+                break
+        with contextlib.suppress(Exception):
+            await self._ctx.pipeline.execute(pack("HDEL", key, self.id))
+
+    def heartbeat(self) -> Heartbeat:
+        """What this worker says about itself in Redis."""
+        stats = self.stats().values()
+        return Heartbeat.here(
+            worker_id=self.id,
+            queue=self.queue_name,
+            state=self.state.value,
+            started_at=self.started_at,
+            interval_ms=int(self.heartbeat_interval * 1000),
+            job_names=sorted(self._routes),
+            concurrency=self.concurrency,
+            completed=sum(s.completed for s in stats),
+            failed=sum(s.failed for s in stats),
+            invalid_payloads=sum(s.invalid_payloads for s in stats),
+            active=sum(s.active for s in stats),
+        )
 
     def _may_fetch_next(self) -> bool:
         return not self._closing and self._resumed.is_set()

@@ -1,0 +1,403 @@
+"""Running the generated workers of a project in one process, for production.
+
+One worker group per selected queue, so a worker that dies is restarted alone
+(with backoff) while the others go on. SIGTERM or SIGINT stops taking jobs and
+lets running ones finish within the graceful timeout; past it, or on a second
+signal, the rest are abandoned to BullMQ's stalled-job check and the process
+exits non-zero. Redis unreachable for longer than ``redis_timeout`` (at start
+or later) is fatal: the process exits so its supervisor restarts it.
+
+Exit codes: 0 graceful, 1 fatal (Redis unreachable, a worker died without
+auto-restart), 2 bad input (stale generated code, bad settings), 3 forced
+shutdown (jobs were left running).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from prometheus_client import generate_latest
+
+from ..runtime.connection import describe_connection, is_connection_error
+from ..runtime.group import WorkerGroup, select_routes
+from ..runtime.registry import Runtime
+from ..runtime.resp import pack
+from ..runtime.routes import JobRoute
+from ..runtime.worker.events import WorkerListener, WorkerState
+from ..runtime.worker.queue_worker import CloseResult
+from .checks import production_checks
+from .http import HealthServer, Response, json_response
+from .listeners import LoggingListener, Metrics, MetricsListener
+from .settings import RunnerSettings
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_FATAL", "EXIT_FORCED", "EXIT_OK", "WorkerRunner"]
+
+EXIT_OK = 0
+EXIT_FATAL = 1
+EXIT_BAD_INPUT = 2
+EXIT_FORCED = 3
+
+_RESTART_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+
+
+class WorkerRunner:
+    """Runs the selected queues' workers until a signal, a fatal error, or :meth:`stop`."""
+
+    def __init__(
+        self,
+        *,
+        runtime: Runtime,
+        routes: Sequence[JobRoute[Any]],
+        settings: RunnerSettings,
+        queues: Sequence[str] = (),
+        workers: Sequence[str] = (),
+        log: logging.Logger | None = None,
+        extra_listeners: Sequence[WorkerListener] = (),
+    ) -> None:
+        self.runtime = runtime
+        self.routes = list(routes)
+        self.settings = settings
+        self.queues = list(select_routes(self.routes, queues=queues, workers=workers))
+        self.log = log or logging.getLogger("bullmq_codegen.runner")
+        self.metrics = Metrics()
+        self._listeners: list[WorkerListener] = [
+            LoggingListener(self.log),
+            MetricsListener(self.metrics),
+            *extra_listeners,
+        ]
+        self.groups: dict[str, WorkerGroup] = {}
+        self.restarts: dict[str, int] = dict.fromkeys(self.queues, 0)
+        self._stop = asyncio.Event()
+        self._force = asyncio.Event()
+        self._fatal: str | None = None
+        self._redis_ok = True
+        self._signals = 0
+        self.health_server: HealthServer | None = None
+
+    # -- control --------------------------------------------------------------------------------
+
+    def stop(self, *, force: bool = False) -> None:
+        """Begin a graceful shutdown (``force``: abandon running jobs at once)."""
+        self._stop.set()
+        if force:
+            self._force.set()
+
+    def _on_signal(self, signum: int) -> None:
+        self._signals += 1
+        name = signal.Signals(signum).name
+        if self._signals == 1:
+            self.log.info(
+                "%s: stopping; running jobs get %.0f s to finish (a second signal stops at once)",
+                name,
+                self.settings.graceful_shutdown_timeout,
+            )
+            self.stop()
+        else:
+            self.log.warning("%s again: stopping at once", name)
+            self.stop(force=True)
+
+    def _fail(self, reason: str) -> None:
+        if self._fatal is None:
+            self._fatal = reason
+            self.log.critical("fatal: %s", reason)
+        self.stop(force=True)
+
+    # -- the run --------------------------------------------------------------------------------
+
+    async def run(self) -> int:
+        """Run until stopped; the process exit code."""
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(self._unhandled)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, self._on_signal, signum)
+        where = describe_connection(self.runtime.config.connection)
+        if not await self._wait_for_redis(where):
+            await self.runtime.close()
+            return EXIT_FATAL
+        for line in await production_checks(self.runtime, production=self.settings.production):
+            self.log.warning(line)
+        self.log.info("starting workers of %s on %s", ", ".join(self.queues), where)
+        for queue in self.queues:
+            await self._start(queue)
+        if self.settings.health_port is not None:
+            await self._start_health_server()
+        background = [
+            asyncio.create_task(self._supervise(queue), name=f"supervise {queue}")
+            for queue in self.queues
+        ]
+        background += [
+            asyncio.create_task(self._health_log(), name="health log"),
+            asyncio.create_task(self._watch_redis(), name="redis watch"),
+        ]
+        await self._stop.wait()
+        code = await self._shutdown()
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+        if self.health_server is not None:
+            await self.health_server.close()
+        await self.runtime.close()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signum)
+        return EXIT_FATAL if self._fatal else code
+
+    async def _start(self, queue: str) -> None:
+        group = self.runtime.workers(
+            self.routes,
+            queues=[queue],
+            listeners=self._listeners,
+            heartbeat_interval=self.settings.heartbeat_interval,
+        )
+        await group.start()
+        self.groups[queue] = group
+
+    async def _supervise(self, queue: str) -> None:
+        """Restart the worker of ``queue`` when it dies (auto restart), with backoff."""
+        while not self._stop.is_set():
+            group = self.groups[queue]
+            try:
+                await group.wait_closed()
+            except BaseException as error:
+                task = asyncio.current_task()
+                if self._stop.is_set() or (task is not None and task.cancelling()):
+                    raise
+                self.log.error("worker %s died: %s: %s", queue, type(error).__name__, error)
+                await group.close()
+                if not self.settings.auto_restart:
+                    self._fail(f"worker {queue} died and auto restart is off")
+                    return
+                delay = _RESTART_BACKOFF[min(self.restarts[queue], len(_RESTART_BACKOFF) - 1)]
+                self.restarts[queue] += 1
+                self.log.info(
+                    "restarting worker %s in %.0f s (restart %d)",
+                    queue,
+                    delay,
+                    self.restarts[queue],
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay)
+                if not self._stop.is_set():
+                    await self._start(queue)
+                continue
+            return  # closed without an error: shutting down
+
+    async def _shutdown(self) -> int:
+        timeout = 0.0 if self._force.is_set() else self.settings.graceful_shutdown_timeout
+        closing = asyncio.ensure_future(self._close_groups(timeout))
+        force_wait = asyncio.ensure_future(self._force.wait())
+        done, _ = await asyncio.wait({closing, force_wait}, return_when=asyncio.FIRST_COMPLETED)
+        if closing not in done:  # a second signal while waiting: abandon what still runs
+            await self._close_groups(0.0)
+            results = await closing
+        else:
+            results = closing.result()
+        force_wait.cancel()
+        abandoned = [job for result in results for job in result.abandoned]
+        for job in abandoned:
+            self.log.warning(
+                "left active: queue=%s name=%s id=%s; BullMQ's stalled check puts it back to wait "
+                "once its lock expires",
+                job.queue,
+                job.name,
+                job.id,
+            )
+        if abandoned:
+            self.log.warning("stopped with %d job(s) still running", len(abandoned))
+            return EXIT_FORCED
+        self.log.info("stopped gracefully")
+        return EXIT_OK
+
+    async def _close_groups(self, timeout: float) -> list[CloseResult]:
+        outcomes = await asyncio.gather(
+            *(group.close(timeout=timeout) for group in self.groups.values()),
+            return_exceptions=True,
+        )
+        return [result for outcome in outcomes if isinstance(outcome, list) for result in outcome]
+
+    # -- Redis ------------------------------------------------------------------------------------
+
+    async def _ping(self) -> str | None:
+        """``None`` when Redis answers PING within a second, else why not."""
+        context = self.runtime.context(self.queues[0])
+        try:
+            await asyncio.wait_for(context.pipeline.execute(pack("PING")), 1.0)
+        except Exception as error:
+            return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        return None
+
+    async def _wait_for_redis(self, where: str) -> bool:
+        """Wait (with backoff, never busy) up to ``redis_timeout`` for Redis to answer."""
+        deadline = time.monotonic() + self.settings.redis_timeout
+        delay = 0.25
+        while True:
+            problem = await self._ping()
+            if problem is None:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.log.critical(
+                    "Redis at %s unreachable for %.0f s (%s): exiting",
+                    where,
+                    self.settings.redis_timeout,
+                    problem,
+                )
+                return False
+            self.log.error(
+                "Redis at %s unreachable (%s); retrying for up to %.0f s", where, problem, remaining
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), min(delay, remaining))
+            if self._stop.is_set():
+                return False
+            delay = min(delay * 2, 5.0)
+
+    async def _watch_redis(self) -> None:
+        """Readiness follows Redis; unreachable past ``redis_timeout`` is fatal."""
+        down_since: float | None = None
+        while not self._stop.is_set():
+            problem = await self._ping()
+            now = time.monotonic()
+            if problem is None:
+                if down_since is not None:
+                    self.log.info("Redis reachable again after %.1f s", now - down_since)
+                down_since, self._redis_ok = None, True
+            else:
+                if down_since is None:
+                    down_since = now
+                    self.log.error("Redis unreachable: %s", problem)
+                self._redis_ok = False
+                if now - down_since > self.settings.redis_timeout:
+                    self._fail(f"Redis unreachable for {now - down_since:.0f} s ({problem})")
+                    return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), 1.0)
+
+    # -- health -----------------------------------------------------------------------------------
+
+    def worker_states(self) -> dict[str, dict[str, Any]]:
+        """This process's workers: state, counts and running jobs, per queue."""
+        states: dict[str, dict[str, Any]] = {}
+        for queue, group in self.groups.items():
+            worker = group.workers.get(queue)
+            if worker is None:
+                states[queue] = {"state": "starting"}
+                continue
+            stats = worker.stats()
+            states[queue] = {
+                "state": worker.state.value,
+                "restarts": self.restarts[queue],
+                "concurrency": worker.concurrency,
+                "processed": sum(s.completed for s in stats.values()),
+                "failed": sum(s.failed for s in stats.values()),
+                "invalidPayloads": sum(s.invalid_payloads for s in stats.values()),
+                "running": [job.id for job in worker.running_jobs],
+                "jobs": {
+                    name: {"completed": s.completed, "failed": s.failed}
+                    for name, s in stats.items()
+                },
+            }
+        return states
+
+    def _ready(self) -> bool:
+        running = all(
+            state.get("state") == WorkerState.RUNNING.value
+            for state in self.worker_states().values()
+        )
+        return self._redis_ok and running and not self._stop.is_set()
+
+    async def _health_log(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.settings.health_check_interval)
+            if self._stop.is_set():
+                return
+            for queue, state in self.worker_states().items():
+                self.log.info(
+                    "health: worker %s %s, processed %s, failed %s, running %d",
+                    queue,
+                    state.get("state"),
+                    state.get("processed", 0),
+                    state.get("failed", 0),
+                    len(state.get("running", [])),
+                )
+
+    async def _start_health_server(self) -> None:
+        assert self.settings.health_port is not None
+
+        async def live() -> Response:
+            return json_response(200, {"status": "alive"})
+
+        async def ready() -> Response:
+            problem = await self._ping()
+            self._redis_ok = problem is None
+            ok = self._ready()
+            body = {
+                "status": "ready" if ok else "not ready",
+                "redis": problem or "ok",
+                "workers": {
+                    queue: state.get("state") for queue, state in self.worker_states().items()
+                },
+            }
+            return json_response(200 if ok else 503, body)
+
+        async def workers() -> Response:
+            body: dict[str, Any] = {"process": self.worker_states()}
+            try:
+                body["heartbeats"] = await self.runtime.worker_health(self.queues)
+            except Exception as error:
+                if not is_connection_error(error):
+                    raise
+                body["heartbeats"] = {"error": f"Redis unreachable: {error}"}
+            return json_response(200, body)
+
+        async def metrics() -> Response:
+            with contextlib.suppress(Exception):  # depth gauges are best effort during a Redis blip
+                for queue in self.queues:
+                    counts = await self.runtime.queue(queue).counts()
+                    for state in (
+                        "waiting",
+                        "active",
+                        "delayed",
+                        "prioritized",
+                        "completed",
+                        "failed",
+                        "paused",
+                    ):
+                        self.metrics.depth.labels(queue, state).set(getattr(counts, state))
+            return (
+                200,
+                "text/plain; version=0.0.4; charset=utf-8",
+                generate_latest(self.metrics.registry),
+            )
+
+        self.health_server = HealthServer(
+            self.settings.health_host,
+            self.settings.health_port,
+            {
+                "/health/live": live,
+                "/health/ready": ready,
+                "/health/workers": workers,
+                "/metrics": metrics,
+            },
+        )
+        await self.health_server.start()
+        self.log.info(
+            "health server on http://%s:%d", self.settings.health_host, self.health_server.port
+        )
+
+    def _unhandled(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        error = context.get("exception")
+        self.log.error(
+            "unhandled error: %s%s",
+            context.get("message", "exception"),
+            f": {type(error).__name__}: {error}" if error else "",
+            exc_info=error if isinstance(error, BaseException) else None,
+        )
