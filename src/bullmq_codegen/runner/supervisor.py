@@ -195,8 +195,8 @@ class WorkerRunner:
         force_wait = asyncio.ensure_future(self._force.wait())
         done, _ = await asyncio.wait({closing, force_wait}, return_when=asyncio.FIRST_COMPLETED)
         if closing not in done:  # a second signal while waiting: abandon what still runs
-            await self._close_groups(0.0)
-            results = await closing
+            results = await self._close_groups(0.0)
+            await closing
         else:
             results = closing.result()
         force_wait.cancel()

@@ -129,8 +129,9 @@ class QueueWorker:
             abandoned = tuple(self._runner.running.values())
             for task in list(self._slots):
                 task.cancel()
-        with contextlib.suppress(Exception):  # a failed worker raises from wait_closed()
-            await asyncio.shield(self._main)
+        if not (self._main.done() and self._main.cancelled()):
+            with contextlib.suppress(Exception):  # a failed worker raises from wait_closed()
+                await asyncio.shield(self._main)
         return CloseResult(self.queue_name, graceful=not abandoned, abandoned=abandoned)
 
     def pause(self) -> None:

@@ -1,0 +1,1 @@
+"""Jobs for the runner and fault tests (test case)."""

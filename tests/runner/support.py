@@ -1,0 +1,93 @@
+"""Running ``bullmq-codegen workers start`` in a child process, as production does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from ..helpers import eventually
+
+
+class RunnerProcess:
+    """A runner child process with its log in a file."""
+
+    def __init__(self, root: Path, env: dict[str, str], *args: str, name: str = "runner") -> None:
+        self.log_path = root / f"{name}-{time.monotonic_ns()}.log"
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bullmq_codegen",
+                "workers",
+                "start",
+                "--config",
+                "ops/jobs.py",
+                *args,
+            ],
+            cwd=root,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def signal(self, signum: int = signal.SIGTERM) -> None:
+        self.process.send_signal(signum)
+
+    def wait(self, timeout: float = 60) -> int:
+        try:
+            return self.process.wait(timeout)
+        finally:
+            self._log.close()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+
+    async def started(self, timeout: float = 30) -> None:
+        async def ready() -> bool:
+            assert self.process.poll() is None, self.log
+            return "worker work: running" in self.log
+
+        await eventually(ready, timeout=timeout)
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("WORKER_")}
+    environment.update({"LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1", **extra})
+    return environment
+
+
+class Records:
+    """The starts and finishes the ops jobs pushed (``job id:pid`` each)."""
+
+    def __init__(self, client: Redis, prefix: str) -> None:
+        self.client = client
+        self.prefix = prefix
+
+    async def starts(self) -> list[str]:
+        return [
+            tag.split(":")[0]
+            for tag in await self.client.lrange(f"{self.prefix}:test:starts", 0, -1)
+        ]
+
+    async def finishes(self) -> list[str]:
+        return [
+            tag.split(":")[0]
+            for tag in await self.client.lrange(f"{self.prefix}:test:finishes", 0, -1)
+        ]
+
+    async def finished_count(self) -> int:
+        return int(await self.client.llen(f"{self.prefix}:test:finishes"))

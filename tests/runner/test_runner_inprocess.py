@@ -1,0 +1,103 @@
+"""The runner inside the test's event loop: auto restart, heartbeats read by an API process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bullmq_codegen import Job, create_queue_config
+from bullmq_codegen.runner import RunnerSettings, WorkerRunner
+from bullmq_codegen.runtime import JobRoute, Runtime
+from bullmq_codegen.testing import RedisSource
+
+from ..helpers import eventually
+
+
+async def quick(job: Job[None]) -> str:
+    return job.id
+
+
+@pytest.fixture
+async def runtime(redis: RedisSource, prefix: str) -> AsyncIterator[Runtime]:
+    config = create_queue_config(
+        queues={
+            "a": {"workers": {"quickA": {"processor": quick}}},
+            "b": {"workers": {"quickB": {"processor": quick}}},
+        },
+        connection=redis.url,
+        prefix=prefix,
+    )
+    runtime = Runtime(config)
+    yield runtime
+    await runtime.close()
+
+
+ROUTES = (
+    JobRoute(queue="a", name="quickA", schema=None, processor=quick),
+    JobRoute(queue="b", name="quickB", schema=None, processor=quick),
+)
+
+
+async def test_a_worker_that_dies_is_restarted_alone(runtime: Runtime) -> None:
+    runner = WorkerRunner(
+        runtime=runtime, routes=ROUTES, settings=RunnerSettings(health_check_interval=0.2)
+    )
+    running = asyncio.ensure_future(runner.run())
+    await eventually(lambda: _running(runner, "a", "b"), timeout=10)
+    first = runner.groups["a"].workers["a"]
+    other = runner.groups["b"].workers["b"]
+    main = first._main  # pyright: ignore[reportPrivateUsage]
+    assert main is not None
+    main.cancel()  # the worker of queue a dies
+    await eventually(lambda: _restarted(runner), timeout=10)
+    assert runner.groups["a"].workers["a"] is not first
+    assert runner.groups["b"].workers["b"] is other  # the other queue's worker went on
+    job = await runtime.queue("a").context().pipeline.execute(b"*1\r\n$4\r\nPING\r\n")
+    assert job in ("PONG", True)
+    runner.stop()
+    assert await running == 0
+
+
+async def _running(runner: WorkerRunner, *queues: str) -> bool:
+    states = runner.worker_states()
+    return all(states.get(queue, {}).get("state") == "running" for queue in queues)
+
+
+async def _restarted(runner: WorkerRunner) -> bool:
+    return runner.restarts["a"] == 1 and await _running(runner, "a")
+
+
+async def test_a_dead_worker_without_auto_restart_is_fatal(runtime: Runtime) -> None:
+    runner = WorkerRunner(
+        runtime=runtime, routes=ROUTES, settings=RunnerSettings(auto_restart=False)
+    )
+    running = asyncio.ensure_future(runner.run())
+    await eventually(lambda: _running(runner, "a", "b"), timeout=10)
+    main = runner.groups["b"].workers["b"]._main  # pyright: ignore[reportPrivateUsage]
+    assert main is not None
+    main.cancel()
+    assert await asyncio.wait_for(running, 20) == 1
+
+
+async def test_an_api_process_reads_worker_health_from_redis(
+    runtime: Runtime, redis: RedisSource, prefix: str
+) -> None:
+    config = runtime.config
+    api = Runtime(config)  # another "process": no worker of its own
+    assert (await api.worker_health())["status"] == "down"
+    async with runtime.workers(ROUTES, queues=["a"], heartbeat_interval=0.2):
+        await asyncio.sleep(0.3)
+        report = await api.worker_health()
+        assert report["status"] == "degraded"  # a has a live worker, b has none
+        (worker,) = report["queues"]["a"]["workers"]
+        assert (worker["alive"], worker["state"], worker["jobNames"]) == (
+            True,
+            "running",
+            ["quickA"],
+        )
+        assert report["queues"]["b"] == {"alive": 0, "workers": []}
+    report = await api.worker_health()
+    assert report["queues"]["a"]["workers"] == []  # removed on close
+    await api.close()
