@@ -193,10 +193,10 @@ async def _all_finished(records: Records, ids: list[str]) -> bool:
 async def test_several_processes_run_every_job_exactly_once(
     ops_root: Path, ops: ModuleType, records: Records
 ) -> None:
-    ids = await enqueue(ops)
     runners = [RunnerProcess(ops_root, child_env(), name=f"scale{index}") for index in range(3)]
     for runner in runners:
         await runner.started()
+    ids = await enqueue(ops)  # once all three wait for jobs
     await eventually(lambda: _all_finished(records, ids), timeout=90, interval=0.05)
     for runner in runners:
         runner.signal(signal.SIGTERM)

@@ -44,6 +44,9 @@ class RedisConnectionOptions(TypedDict, total=False):
     """Seconds allowed to open a connection."""
     client_name: str | None
     """Name shown in ``CLIENT LIST``."""
+    cluster: bool
+    """``host``/``port`` is a node of a Redis Cluster: connect to the node that owns the
+    prefix's hash slot (the prefix must be hash-tagged, such as ``{bull}``)."""
 
 
 ConnectionSpec = str | RedisConnectionOptions

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -64,6 +65,16 @@ def validate_definitions(
             Problem(f"prefix must be a non-empty string without spaces, not {prefix!r}")
         )
     problems.extend(_connection_problems(connection))
+    if (
+        isinstance(connection, Mapping)
+        and typing.cast("Mapping[str, object]", connection).get("cluster") is True
+    ) and (not isinstance(prefix, str) or re.search(r"\{[^{}]+\}", prefix) is None):
+        problems.append(
+            Problem(
+                f"a Redis Cluster needs a hash-tagged prefix such as '{{bull}}' (not {prefix!r}): "
+                "BullMQ's scripts touch many keys of a queue at once, which must share a slot"
+            )
+        )
     if not isinstance(queues, Mapping) or not queues:
         problems.append(Problem("queues must be a non-empty dict of queue name → queue definition"))
         return problems, {}

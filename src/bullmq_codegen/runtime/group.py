@@ -110,7 +110,7 @@ class WorkerGroup:
             settings = QueueWorkerSettings.from_workers(options)
             worker = QueueWorker(
                 ctx=self._runtime.worker_context(queue, settings.bullmq_opts()),
-                blocking=blocking_client(config.connection),
+                blocking=blocking_client(self._runtime.connection()),
                 routes=[
                     (route, RouteSettings.from_options(options[route.name])) for route in routes
                 ],

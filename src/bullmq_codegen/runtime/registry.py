@@ -20,7 +20,9 @@ from bullmq.redis_connection import RedisConnection
 from redis.asyncio import Redis
 
 from ..definitions.config import QueueConfig
+from ..definitions.connection import ConnectionSpec
 from .autopipeline import AutoPipeline
+from .cluster import resolve_cluster
 from .connection import command_client
 from .health import WorkerHealthReport, read_health
 from .queue_context import QueueContext, load_scripts
@@ -48,6 +50,7 @@ class Runtime:
 
     def __init__(self, config: QueueConfig) -> None:
         self.config = config
+        self._connection: ConnectionSpec | None = None
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopResources] = (
             weakref.WeakKeyDictionary()
         )
@@ -121,6 +124,13 @@ class Runtime:
             opts=opts,
         )
 
+    def connection(self) -> ConnectionSpec:
+        """Where this runtime's clients connect: the config's connection, or for a Redis
+        Cluster the node that owns the prefix's slot (asked once, on first use)."""
+        if self._connection is None:
+            self._connection = resolve_cluster(self.config.connection, self.config.prefix)
+        return self._connection
+
     def register(self, group: WorkerGroup) -> None:
         """Close ``group`` with the connections of the running loop."""
         self._resources().groups.add(group)
@@ -154,7 +164,7 @@ class Runtime:
         if resources is None:
             for other in [other for other in self._loops if other.is_closed()]:
                 del self._loops[other]  # its sockets died with it
-            client = command_client(self.config.connection)
+            client = command_client(self.connection())
             resources = _LoopResources(
                 client=client, scripts=load_scripts(client), pipeline=AutoPipeline(client)
             )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -42,11 +43,30 @@ class RedisUnavailableError(RuntimeError):
     """No Redis to use: the message says how to get one."""
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now (on 127.0.0.1)."""
+def free_port(*, also_free_at: int | None = None) -> int:
+    """A TCP port nobody listens on right now (on 127.0.0.1).
+
+    ``also_free_at=10000`` also wants ``port + 10000`` free and below 65536, as a
+    Redis Cluster node uses it for its cluster bus.
+    """
+    if also_free_at is None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            return int(probe.getsockname()[1])
+    for _ in range(200):
+        port = random.randint(20_000, 65_535 - also_free_at)
+        if _bindable(port) and _bindable(port + also_free_at):
+            return port
+    raise RedisUnavailableError("found no free pair of ports")
+
+
+def _bindable(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _answers_ping(port: int) -> bool:
