@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -215,7 +216,17 @@ def main() -> int:
                 impls = list(scenario.commands)
                 shift = round_index % len(impls)
                 for impl in impls[shift:] + impls[:shift]:  # rotate who goes first
-                    result = runner.run(scenario.commands[impl])
+                    try:
+                        result = runner.run(scenario.commands[impl])
+                    except (RuntimeError, subprocess.TimeoutExpired) as error:
+                        reason = str(error).strip().splitlines()[-1][:300]
+                        results.fail(scenario.name, impl, reason)
+                        runner.flush()
+                        print(
+                            f"round {round_index + 1}/{rounds} {scenario.name:<20} {impl:<5} FAILED: {reason}",
+                            file=sys.stderr,
+                        )
+                        continue
                     results.add(scenario.name, impl, result)
                     print(
                         f"round {round_index + 1}/{rounds} {scenario.name:<20} {impl:<5} {json.dumps(result)}",

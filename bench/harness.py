@@ -50,9 +50,17 @@ class Results:
     """Every run's JSON, by scenario and implementation."""
 
     runs: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
+    failures: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def add(self, scenario: str, impl: str, result: dict[str, Any]) -> None:
         self.runs.setdefault(scenario, {}).setdefault(impl, []).append(result)
+
+    def fail(self, scenario: str, impl: str, reason: str) -> None:
+        """A run that crashed or hung: kept out of the medians, counted and reported."""
+        self.failures.setdefault(scenario, {}).setdefault(impl, []).append(reason)
+
+    def failed(self, scenario: str, impl: str) -> int:
+        return len(self.failures.get(scenario, {}).get(impl, []))
 
     def values(self, scenario: str, impl: str, key: str) -> list[float]:
         return [float(run[key]) for run in self.runs.get(scenario, {}).get(impl, []) if key in run]

@@ -39,6 +39,8 @@ def rows(scenarios: list[Scenario], results: Results) -> list[dict[str, Any]]:
             cpu = results.summary(scenario.name, impl, "cpu_us_per_job")
             if cpu is not None:
                 row["cpu_us_per_job"] = cpu["median"]
+            if results.failed(scenario.name, impl):
+                row["failed_runs"] = results.failed(scenario.name, impl)
             p99 = results.summary(scenario.name, impl, "p99_ms")
             if p99 is not None:
                 row["p99_ms"] = p99["median"]
@@ -56,7 +58,15 @@ def print_table(scenarios: list[Scenario], results: Results, info: dict[str, Any
     table = Table(
         title=f"bullmq-codegen benchmarks ({info['machine']}, {info['rounds']} rounds, medians)"
     )
-    for column in ("scenario", "implementation", "median", "min-max", "CPU µs/job", "vs raw"):
+    for column in (
+        "scenario",
+        "implementation",
+        "median",
+        "min-max",
+        "CPU µs/job",
+        "vs raw",
+        "failed runs",
+    ):
         table.add_column(
             column, justify="left" if column in ("scenario", "implementation") else "right"
         )
@@ -70,6 +80,7 @@ def print_table(scenarios: list[Scenario], results: Results, info: dict[str, Any
             f"{_format(row['min'], unit)}-{_format(row['max'], unit)}",
             f"{row['cpu_us_per_job']:.0f}" if "cpu_us_per_job" in row else "",
             f"{row['vs_raw']:.2f}x" if "vs_raw" in row else "",
+            str(row.get("failed_runs", "")),
         )
     Console(width=160).print(table)
 
@@ -77,7 +88,12 @@ def print_table(scenarios: list[Scenario], results: Results, info: dict[str, Any
 def write_json(
     path: Path, scenarios: list[Scenario], results: Results, info: dict[str, Any]
 ) -> None:
-    payload = {"environment": info, "rows": rows(scenarios, results), "runs": results.runs}
+    payload = {
+        "environment": info,
+        "rows": rows(scenarios, results),
+        "runs": results.runs,
+        "failed_runs": results.failures,
+    }
     path.write_text(json.dumps(payload, indent=2) + "\n")
 
 

@@ -329,3 +329,39 @@ async def test_health_endpoints_and_metrics(
     assert "health: worker work running, processed 50, failed 0" in runner.log
     report = await ops.get_worker_health()  # read from Redis, no worker here
     assert report["queues"]["work"]["alive"] == 0  # it said goodbye
+
+
+async def test_passwords_never_reach_logs_or_health_output(tmp_path: Path, prefix: str) -> None:
+    found = find_redis_server()
+    assert found is not None
+    (tmp_path / "secured").mkdir()
+    with RedisServer(found[0], directory=tmp_path / "secured", extra_args=["--requirepass", "s3cret-pw"]) as server:
+        root = generated_case("ops", tmp_path, "ops/jobs.py")
+        url = f"redis://:s3cret-pw@127.0.0.1:{server.port}/0"
+        port = free_port()
+        runner = RunnerProcess(root, child_env(BULLMQ_TEST_REDIS_URL=url, BULLMQ_PREFIX=prefix), "--health-port", str(port))
+        try:
+            await runner.started()
+            outputs = [json.dumps(_get(port, path)) for path in ("/health/ready", "/health/workers", "/metrics")]
+        finally:
+            runner.signal(signal.SIGTERM)
+            runner.wait(60)
+        assert f"redis://***@127.0.0.1:{server.port}/0" in runner.log
+        for text in [runner.log, *outputs]:
+            assert "s3cret-pw" not in text
+
+
+async def test_production_checks_warn_about_eviction_and_persistence(tmp_path: Path, prefix: str) -> None:
+    found = find_redis_server()
+    assert found is not None
+    (tmp_path / "lru").mkdir()
+    with RedisServer(found[0], directory=tmp_path / "lru", extra_args=["--maxmemory-policy", "allkeys-lru"]) as server:
+        root = generated_case("ops", tmp_path, "ops/jobs.py")
+        runner = RunnerProcess(root, child_env(BULLMQ_TEST_REDIS_URL=server.url, BULLMQ_PREFIX=prefix, APP_ENV="production"))
+        try:
+            await runner.started()
+        finally:
+            runner.signal(signal.SIGTERM)
+            runner.wait(60)
+    assert "Redis maxmemory-policy is 'allkeys-lru'" in runner.log
+    assert "Redis append-only file (AOF) is off" in runner.log
