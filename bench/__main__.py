@@ -192,7 +192,12 @@ def main() -> int:
     )
     parser.add_argument("--only", nargs="*", default=[], help="scenario names (prefixes) to run")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks")
+    parser.add_argument(
+        "--replot", action="store_true", help="redraw the table and chart from --out/results.json"
+    )
     arguments = parser.parse_args()
+    if arguments.replot:
+        return replot(arguments.out)
     rounds = 1 if arguments.quick else arguments.rounds
     out = Path(tempfile.mkdtemp(prefix="bench-")) if arguments.quick else arguments.out
 
@@ -240,6 +245,21 @@ def main() -> int:
     write_json(out / "results.json", chosen, results, info)
     write_chart(out / "throughput.png", chosen, results, info)
     print(f"wrote {out / 'results.json'} and {out / 'throughput.png'}")
+    return 0
+
+
+def replot(out: Path) -> int:
+    """Print the table and redraw the chart of a previous run, without running anything."""
+    saved = json.loads((out / "results.json").read_text())
+    results = Results(runs=saved["runs"], failures=saved.get("failed_runs", {}))
+    info = saved["environment"]
+    chosen = [
+        scenario
+        for scenario in [*scenarios(False, info["node"] != "absent"), *codegen_scenarios()]
+        if scenario.name in results.runs
+    ]
+    print_table(chosen, results, info)
+    write_chart(out / "throughput.png", chosen, results, info)
     return 0
 
 

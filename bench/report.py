@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -135,9 +136,7 @@ def write_chart(
     axes.set_yscale("log")
     axes.set_ylabel("jobs/s (log scale; median, min-max)")
     axes.set_xticks(range(len(chosen)))
-    axes.set_xticklabels(
-        [scenario.label.replace(", ", ",\n", 1) for scenario in chosen], fontsize=8
-    )
+    axes.set_xticklabels([textwrap.fill(scenario.label, 20) for scenario in chosen], fontsize=8)
     axes.set_title(
         f"bullmq-codegen vs raw bullmq-py {info['bullmq_py']} vs Node BullMQ {info['node_bullmq']} "
         f"(Redis {info['redis_server'].split()[-1] if info['redis_server'] else '?'}, {info['machine']})"

@@ -335,14 +335,24 @@ async def test_passwords_never_reach_logs_or_health_output(tmp_path: Path, prefi
     found = find_redis_server()
     assert found is not None
     (tmp_path / "secured").mkdir()
-    with RedisServer(found[0], directory=tmp_path / "secured", extra_args=["--requirepass", "s3cret-pw"]) as server:
+    with RedisServer(
+        found[0], directory=tmp_path / "secured", extra_args=["--requirepass", "s3cret-pw"]
+    ) as server:
         root = generated_case("ops", tmp_path, "ops/jobs.py")
         url = f"redis://:s3cret-pw@127.0.0.1:{server.port}/0"
         port = free_port()
-        runner = RunnerProcess(root, child_env(BULLMQ_TEST_REDIS_URL=url, BULLMQ_PREFIX=prefix), "--health-port", str(port))
+        runner = RunnerProcess(
+            root,
+            child_env(BULLMQ_TEST_REDIS_URL=url, BULLMQ_PREFIX=prefix),
+            "--health-port",
+            str(port),
+        )
         try:
             await runner.started()
-            outputs = [json.dumps(_get(port, path)) for path in ("/health/ready", "/health/workers", "/metrics")]
+            outputs = [
+                json.dumps(_get(port, path))
+                for path in ("/health/ready", "/health/workers", "/metrics")
+            ]
         finally:
             runner.signal(signal.SIGTERM)
             runner.wait(60)
@@ -351,13 +361,20 @@ async def test_passwords_never_reach_logs_or_health_output(tmp_path: Path, prefi
             assert "s3cret-pw" not in text
 
 
-async def test_production_checks_warn_about_eviction_and_persistence(tmp_path: Path, prefix: str) -> None:
+async def test_production_checks_warn_about_eviction_and_persistence(
+    tmp_path: Path, prefix: str
+) -> None:
     found = find_redis_server()
     assert found is not None
     (tmp_path / "lru").mkdir()
-    with RedisServer(found[0], directory=tmp_path / "lru", extra_args=["--maxmemory-policy", "allkeys-lru"]) as server:
+    with RedisServer(
+        found[0], directory=tmp_path / "lru", extra_args=["--maxmemory-policy", "allkeys-lru"]
+    ) as server:
         root = generated_case("ops", tmp_path, "ops/jobs.py")
-        runner = RunnerProcess(root, child_env(BULLMQ_TEST_REDIS_URL=server.url, BULLMQ_PREFIX=prefix, APP_ENV="production"))
+        runner = RunnerProcess(
+            root,
+            child_env(BULLMQ_TEST_REDIS_URL=server.url, BULLMQ_PREFIX=prefix, APP_ENV="production"),
+        )
         try:
             await runner.started()
         finally:

@@ -16,7 +16,10 @@ from bullmq_codegen.runtime.connection import describe_connection
         ("redis://localhost:6379/0", "redis://localhost:6379/0"),
         ({"host": "h", "port": 7000, "password": "s3cret", "db": 3}, "redis://***@h:7000/3"),
         ({"host": "h", "ssl": True}, "rediss://h:6379/0"),
-        ({"unix_socket_path": "/run/redis.sock", "password": "s3cret"}, "unix:///run/redis.sock?db=0"),
+        (
+            {"unix_socket_path": "/run/redis.sock", "password": "s3cret"},
+            "unix:///run/redis.sock?db=0",
+        ),
     ],
 )
 def test_credentials_never_show(spec: ConnectionSpec, shown: str) -> None:

@@ -70,11 +70,12 @@ def _bindable(port: int) -> bool:
 
 
 def _answers_ping(port: int) -> bool:
-    """Whether a Redis on 127.0.0.1:``port`` answers PING (and is not loading its data)."""
+    """Whether a Redis on 127.0.0.1:``port`` answers (and is not loading its data)."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as connection:
             connection.sendall(b"PING\r\n")
-            return connection.recv(64).startswith(b"+PONG")
+            reply = connection.recv(64)
+            return reply.startswith((b"+PONG", b"-NOAUTH"))  # up (a password is set, or not)
     except OSError:
         return False
 
