@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
 import socket
 import statistics
 import subprocess
@@ -23,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from bullmq_codegen.testing import RedisServer, find_redis_server
+from bullmq_codegen.testing.node import NODE_BULLMQ, node_bullmq
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-NODE_BULLMQ = "6.7.0"
 
 Command = list[str]
 
@@ -85,35 +84,6 @@ def with_rates(result: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def node_modules() -> Path | None:
-    """Node BullMQ installed into a cache directory (from the npm registry), or ``None``."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        return None
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "bullmq-codegen-tests"
-    target = cache / f"node-bullmq-{NODE_BULLMQ}"
-    if not (target / "node_modules" / "bullmq").is_dir():
-        target.mkdir(parents=True, exist_ok=True)
-        completed = subprocess.run(
-            [
-                "npm",
-                "install",
-                "--silent",
-                "--no-audit",
-                "--no-fund",
-                f"bullmq@{NODE_BULLMQ}",
-                "ioredis@5",
-            ],
-            cwd=target,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        if completed.returncode != 0:
-            return None
-    return target / "node_modules"
-
-
 def environment_info(redis_executable: str, node: Path | None) -> dict[str, Any]:
     """What the numbers were measured on."""
 
@@ -157,7 +127,7 @@ class Runner:
         self.redis_executable = found[0]
         self.server = RedisServer(found[0], extra_args=["--maxmemory-policy", "noeviction"])
         self.log = log
-        self.node = node_modules()
+        self.node = node_bullmq()
         self._counter = 0
 
     def __enter__(self) -> Runner:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from types import ModuleType
@@ -14,36 +13,18 @@ import pytest
 
 from bullmq_codegen.runtime import JobFailedError
 from bullmq_codegen.testing import RedisSource
+from bullmq_codegen.testing.node import node_bullmq
 
-NODE_BULLMQ = "6.7.0"
 SCRIPT = Path(__file__).parent / "node" / "interop.js"
 
 
 @pytest.fixture(scope="session")
 def node_modules() -> Path:
     """Node BullMQ installed once into a cache directory (from the npm registry)."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("Node.js and npm are needed for the interop test")
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "bullmq-codegen-tests"
-    target = cache / f"node-bullmq-{NODE_BULLMQ}"
-    if not (target / "node_modules" / "bullmq").is_dir():
-        target.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                "npm",
-                "install",
-                "--silent",
-                "--no-audit",
-                "--no-fund",
-                f"bullmq@{NODE_BULLMQ}",
-                "ioredis@5",
-            ],
-            cwd=target,
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-    return target / "node_modules"
+    modules = node_bullmq()
+    if modules is None:
+        pytest.skip("Node.js and npm (and the npm registry) are needed for the interop test")
+    return modules
 
 
 def node(node_modules: Path, *args: str) -> subprocess.Popen[str]:

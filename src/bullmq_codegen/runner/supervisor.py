@@ -362,16 +362,8 @@ class WorkerRunner:
             with contextlib.suppress(Exception):  # depth gauges are best effort during a Redis blip
                 for queue in self.queues:
                     counts = await self.runtime.queue(queue).counts()
-                    for state in (
-                        "waiting",
-                        "active",
-                        "delayed",
-                        "prioritized",
-                        "completed",
-                        "failed",
-                        "paused",
-                    ):
-                        self.metrics.depth.labels(queue, state).set(getattr(counts, state))
+                    for state, count in counts.by_state().items():
+                        self.metrics.depth.labels(queue, state).set(count)
             return (
                 200,
                 "text/plain; version=0.0.4; charset=utf-8",

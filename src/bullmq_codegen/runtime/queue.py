@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 from dataclasses import dataclass
@@ -84,6 +85,10 @@ class JobCounts:
     failed: int
     paused: int
     waiting_children: int
+
+    def by_state(self) -> dict[str, int]:
+        """State name (``waiting``, ``waiting-children``...) → count."""
+        return {name.replace("_", "-"): value for name, value in dataclasses.asdict(self).items()}
 
     @property
     def pending(self) -> int:

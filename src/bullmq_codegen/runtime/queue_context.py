@@ -47,19 +47,6 @@ _ADD_KEYS = {
         "pc",
     ),
 }
-_ACTIVE_KEYS = (
-    "wait",
-    "active",
-    "prioritized",
-    "events",
-    "stalled",
-    "limiter",
-    "delayed",
-    "paused",
-    "meta",
-    "pc",
-    "marker",
-)
 _FINISH_KEYS = (
     "wait",
     "active",
@@ -72,6 +59,7 @@ _FINISH_KEYS = (
     "meta",
     "pc",
 )
+_ACTIVE_KEYS = (*_FINISH_KEYS, "marker")
 
 
 def load_scripts(client: Redis) -> RedisConnection:
