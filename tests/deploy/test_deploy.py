@@ -152,6 +152,11 @@ def test_kubernetes(shop: Path) -> None:
     assert "--queue" in container["command"]
     assert "emailSend" in container["command"]
     assert spec["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert {"name": "tmp", "mountPath": "/tmp"} in container[
+        "volumeMounts"
+    ]  # the start-up check writes there
+    assert {"name": "tmp", "emptyDir": {}} in spec["volumes"]
     assert any(doc["metadata"]["name"] == "shop-api" for doc in documents)
 
 
@@ -164,6 +169,10 @@ def test_pm2_file(shop: Path) -> None:
     assert workers["env"]["WORKER_ENABLED"] == "true"
     assert api["env"]["WORKER_ENABLED"] == "false"
     assert workers["env_production"]["APP_ENV"] == "production"
+    assert (api["instances"], workers["instances"]) == (
+        1,
+        1,
+    )  # one API process per port unless told
     assert Path(workers["cwd"]) == shop
 
 

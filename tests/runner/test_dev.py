@@ -61,3 +61,41 @@ async def test_hot_reload(tmp_path: Path, redis_env: RedisSource) -> None:
 
 async def _logged(path: Path, text: str, times: int) -> bool:
     return path.read_text(errors="replace").count(text) >= times
+
+
+async def test_ctrl_c_lets_running_jobs_finish(tmp_path: Path, redis_env: RedisSource) -> None:
+    import os
+
+    root = generated_case("ops", tmp_path, "ops/jobs.py")
+    log_path = tmp_path / "dev.log"
+    with log_path.open("wb") as log:
+        dev = subprocess.Popen(  # a terminal's process group, as a shell would make it
+            [sys.executable, "-m", "bullmq_codegen", "workers", "dev", "--config", "ops/jobs.py"],
+            cwd=root,
+            env=child_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    ops = import_fresh(root, "ops.generated")
+    try:
+        await eventually(lambda: _logged(log_path, "worker work: running", 1), timeout=30)
+        from ops.jobs import Task
+
+        job = await ops.enqueue_task(Task(ms=2000))
+        await eventually(lambda: _active(ops, job.id), timeout=20)
+        os.killpg(dev.pid, signal.SIGINT)  # Ctrl-C reaches the whole terminal group
+        assert dev.wait(60) == 0
+        assert await job.wait_until_finished(timeout=1) == 2000  # it finished, it was not abandoned
+        text = log_path.read_text()
+        assert "stopping at once" not in text
+        assert "stopped gracefully" in text
+    finally:
+        if dev.poll() is None:
+            dev.kill()
+        await ops.close_connections()
+        purge_modules("ops")
+
+
+async def _active(ops: object, job_id: str) -> bool:
+    return await ops.work_queue.get_job_state(job_id) == "active"  # type: ignore[attr-defined]

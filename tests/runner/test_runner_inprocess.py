@@ -101,3 +101,40 @@ async def test_an_api_process_reads_worker_health_from_redis(
     report = await api.worker_health()
     assert report["queues"]["a"]["workers"] == []  # removed on close
     await api.close()
+
+
+async def test_a_moved_cluster_slot_is_fatal(runtime: Runtime) -> None:
+    from redis.exceptions import MovedError
+
+    runner = WorkerRunner(runtime=runtime, routes=ROUTES, settings=RunnerSettings())
+    running = asyncio.ensure_future(runner.run())
+    await eventually(lambda: _running(runner, "a", "b"), timeout=10)
+    worker = runner.groups["a"].workers["a"]
+    worker._report_error(MovedError("12394 127.0.0.1:24001"))  # pyright: ignore[reportPrivateUsage]
+    assert (
+        await asyncio.wait_for(running, 20) == 1
+    )  # the supervisor starts a process that follows it
+
+
+async def test_heartbeats_of_killed_processes_are_forgotten(runtime: Runtime) -> None:
+    import json
+    import time
+
+    from bullmq_codegen.runtime.health import heartbeat_key
+
+    context = runtime.context("a")
+    dead = {
+        "worker_id": "dead",
+        "heartbeat_at": int(time.time() * 1000) - 60_000,
+        "interval_ms": 100,
+    }
+    await context.client.hset(heartbeat_key(context), "dead", json.dumps(dead))
+    async with runtime.workers(ROUTES, queues=["a"], heartbeat_interval=0.1):
+        await eventually(lambda: _forgotten(runtime), timeout=5)
+
+
+async def _forgotten(runtime: Runtime) -> bool:
+    from bullmq_codegen.runtime.health import heartbeat_key
+
+    context = runtime.context("a")
+    return not await context.client.hexists(heartbeat_key(context), "dead")

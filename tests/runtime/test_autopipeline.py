@@ -88,3 +88,12 @@ async def test_execute_all_sends_a_transaction_back_to_back(
     assert replies[:3] == ["OK", "QUEUED", "QUEUED"]
     first, second = replies[3]
     assert second == first + 1  # nothing ran between the two pushes
+
+
+async def test_a_connection_redis_closed_while_idle_is_replaced_before_writing(
+    pipeline: AutoPipeline, client: Redis, prefix: str
+) -> None:
+    assert await pipeline.execute(pack("INCR", f"{prefix}:n")) == 1
+    await client.client_kill_filter(_type="normal", skipme=True)  # the pipeline's idle connection
+    await asyncio.sleep(0.1)  # the close reaches this process
+    assert await pipeline.execute(pack("INCR", f"{prefix}:n")) == 2  # no error for the caller

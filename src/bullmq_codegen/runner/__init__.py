@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from .loading import GeneratedWorkers, StaleCodeError, import_workers, load_generated_workers
+from .loading import GeneratedWorkers, StaleCodeError, load_generated_workers
 from .settings import RunnerSettings, SettingsError
 from .supervisor import EXIT_BAD_INPUT, EXIT_FATAL, EXIT_FORCED, EXIT_OK, WorkerRunner
 
@@ -67,9 +69,17 @@ def run_workers(
     return asyncio.run(runner.run())
 
 
-def main(argv: Sequence[str] | None = None, *, workers_module: str) -> None:
-    """``python -m app.queues.generated``: run that package's workers."""
-    parser = argparse.ArgumentParser(prog=f"python -m {workers_module.rsplit('.', 1)[0]}")
+def main(argv: Sequence[str] | None = None, *, package: str | None, definitions: str) -> None:
+    """``python -m app.queues.generated``: run that package's workers, as ``workers start`` does.
+
+    ``definitions`` (``module:attribute``) is checked against the package first,
+    and ``[tool.bullmq-codegen.workers]`` of the nearest pyproject.toml applies.
+    """
+    if not package:
+        raise SystemExit(
+            "run the generated package with python -m, e.g. python -m app.queues.generated"
+        )
+    parser = argparse.ArgumentParser(prog=f"python -m {package}")
     parser.add_argument(
         "--queue", action="append", default=[], help="run this queue's workers (repeatable)"
     )
@@ -80,12 +90,23 @@ def main(argv: Sequence[str] | None = None, *, workers_module: str) -> None:
     parser.add_argument("--health-host", help="bind the health server here (default 127.0.0.1)")
     arguments = parser.parse_args(argv)
     configure_logging()
+    from ..errors import BullMQCodegenError
+    from ..generator import BullMQCodeGen
+    from ..generator.settings import project_table
+
     try:
         settings = RunnerSettings.load(
-            None, os.environ, health_port=arguments.health_port, health_host=arguments.health_host
+            project_table("workers", Path.cwd()),
+            os.environ,
+            health_port=arguments.health_port,
+            health_host=arguments.health_host,
         )
-        workers = import_workers(workers_module)
-    except (SettingsError, StaleCodeError) as error:
+        if not settings.enabled:
+            _log.info("workers are disabled (WORKER_ENABLED=false): starting nothing")
+            raise SystemExit(EXIT_OK)
+        package_dir = Path(str(importlib.import_module(package).__file__)).parent
+        workers = load_generated_workers(BullMQCodeGen(config=definitions, out_dir=package_dir))
+    except BullMQCodegenError as error:
         _log.error("%s", error)
         raise SystemExit(EXIT_BAD_INPUT) from None
     raise SystemExit(

@@ -90,7 +90,9 @@ def _restart(
     for name in result.written:
         _log.info("regenerated %s", result.out_dir / name)
     command = [sys.executable, "-m", "bullmq_codegen", "workers", "start", *start_arguments]
-    return subprocess.Popen(command, cwd=generator.settings.base_dir)
+    # its own session: Ctrl-C in the terminal reaches only us, and we send the child one
+    # SIGTERM (a second signal would make it abandon running jobs)
+    return subprocess.Popen(command, cwd=generator.settings.base_dir, start_new_session=True)
 
 
 def _terminate(child: subprocess.Popen[bytes] | None, grace: float) -> None:

@@ -19,10 +19,11 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from prometheus_client import generate_latest
+from redis.exceptions import AskError, MovedError
 
 from ..runtime.connection import describe_connection, is_connection_error
 from ..runtime.group import WorkerGroup, select_routes
@@ -44,6 +45,21 @@ EXIT_BAD_INPUT = 2
 EXIT_FORCED = 3
 
 _RESTART_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+_STABLE_AFTER = 300.0
+"""Seconds a restarted worker must run before its next death starts the backoff again."""
+
+
+class _MovedSlotListener(WorkerListener):
+    """A Redis Cluster moved the queues' slot: following it needs a new process."""
+
+    def __init__(self, fail: Callable[[str], None]) -> None:
+        self._fail = fail
+
+    def on_error(self, queue: str, error: BaseException) -> None:
+        if isinstance(error, MovedError | AskError):
+            self._fail(
+                f"the Redis Cluster moved the queues' hash slot ({error}): restart to follow it"
+            )
 
 
 class WorkerRunner:
@@ -69,10 +85,13 @@ class WorkerRunner:
         self._listeners: list[WorkerListener] = [
             LoggingListener(self.log),
             MetricsListener(self.metrics),
+            _MovedSlotListener(self._fail),
             *extra_listeners,
         ]
         self.groups: dict[str, WorkerGroup] = {}
         self.restarts: dict[str, int] = dict.fromkeys(self.queues, 0)
+        self._backoff: dict[str, int] = dict.fromkeys(self.queues, 0)
+        self._started_at: dict[str, float] = {}
         self._stop = asyncio.Event()
         self._force = asyncio.Event()
         self._fatal: str | None = None
@@ -123,11 +142,21 @@ class WorkerRunner:
             return EXIT_FATAL
         for line in await production_checks(self.runtime, production=self.settings.production):
             self.log.warning(line)
+        if self.settings.health_port is not None:
+            try:
+                await self._start_health_server()
+            except OSError as error:
+                self.log.error(
+                    "cannot serve health on %s:%d: %s",
+                    self.settings.health_host,
+                    self.settings.health_port,
+                    error,
+                )
+                await self.runtime.close()
+                return EXIT_BAD_INPUT
         self.log.info("starting workers of %s on %s", ", ".join(self.queues), where)
         for queue in self.queues:
             await self._start(queue)
-        if self.settings.health_port is not None:
-            await self._start_health_server()
         background = [
             asyncio.create_task(self._supervise(queue), name=f"supervise {queue}")
             for queue in self.queues
@@ -158,6 +187,7 @@ class WorkerRunner:
         )
         await group.start()
         self.groups[queue] = group
+        self._started_at[queue] = time.monotonic()
 
     async def _supervise(self, queue: str) -> None:
         """Restart the worker of ``queue`` when it dies (auto restart), with backoff."""
@@ -174,7 +204,10 @@ class WorkerRunner:
                 if not self.settings.auto_restart:
                     self._fail(f"worker {queue} died and auto restart is off")
                     return
-                delay = _RESTART_BACKOFF[min(self.restarts[queue], len(_RESTART_BACKOFF) - 1)]
+                if time.monotonic() - self._started_at.get(queue, 0.0) > _STABLE_AFTER:
+                    self._backoff[queue] = 0  # it had run fine for a while: start the backoff again
+                delay = _RESTART_BACKOFF[min(self._backoff[queue], len(_RESTART_BACKOFF) - 1)]
+                self._backoff[queue] += 1
                 self.restarts[queue] += 1
                 self.log.info(
                     "restarting worker %s in %.0f s (restart %d)",
@@ -212,7 +245,8 @@ class WorkerRunner:
         if abandoned:
             self.log.warning("stopped with %d job(s) still running", len(abandoned))
             return EXIT_FORCED
-        self.log.info("stopped gracefully")
+        if self._fatal is None:
+            self.log.info("stopped gracefully")
         return EXIT_OK
 
     async def _close_groups(self, timeout: float) -> list[CloseResult]:
@@ -226,8 +260,8 @@ class WorkerRunner:
 
     async def _ping(self) -> str | None:
         """``None`` when Redis answers PING within a second, else why not."""
-        context = self.runtime.context(self.queues[0])
         try:
+            context = self.runtime.context(self.queues[0])  # a cluster is asked for its node here
             await asyncio.wait_for(context.pipeline.execute(pack("PING")), 1.0)
         except Exception as error:
             return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

@@ -12,9 +12,11 @@ connection comes from redis-py's pool (which handles TLS, AUTH, SELECT and
 unix sockets); redis-py also parses the replies (with hiredis when installed).
 
 Semantics are those of single commands: each caller gets its own reply or its
-own error. When the connection breaks, every command still waiting fails with
-a ``ConnectionError`` (it may or may not have run, as with any client); the
-next command opens a new connection.
+own error. A connection that Redis closed while idle (a restart, ``CLIENT
+KILL``, its ``timeout``) is replaced before the next command is written. When
+the connection breaks with commands in flight, each of them fails with a
+``ConnectionError`` (it may or may not have run, as with any client); the next
+command opens a new connection.
 """
 
 from __future__ import annotations
@@ -79,6 +81,11 @@ class AutoPipeline:
 
     async def _send(self, commands: list[bytes]) -> list[asyncio.Future[Any]]:
         link = self._link
+        if link is not None and not link.waiting and _closed_by_peer(link):
+            # Redis closed the idle connection (restart, CLIENT KILL, its idle timeout):
+            # nothing is in flight, so reconnect before writing instead of failing a command.
+            self._broken(link, RedisConnectionError("the connection to Redis was closed"))
+            link = None
         if link is None:
             link = await self._connect()
         loop = asyncio.get_running_loop()
@@ -93,6 +100,18 @@ class AutoPipeline:
         if link.reader is None:
             link.reader = loop.create_task(self._read(link))
         return futures
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    async def _discard(self, connection: AbstractConnection) -> None:
+        """Close a broken connection and give it back to its pool (which reconnects it)."""
+        with contextlib.suppress(Exception):
+            await connection.disconnect()
+        with contextlib.suppress(Exception):
+            await self._client.connection_pool.release(connection)
 
     async def run_script(self, command: ScriptCommand, packed: bytes) -> Any:
         """Run ``packed`` (an EVALSHA of ``command``), loading the script first if Redis lost it."""
@@ -125,7 +144,11 @@ class AutoPipeline:
                 raise RedisConnectionError("the connection was closed")
             if self._link is None:
                 pool: Any = self._client.connection_pool  # redis-py leaves get_connection untyped
-                self._link = _Link(await pool.get_connection())
+                connection = await pool.get_connection()
+                if self.closed:  # closed while connecting
+                    await pool.release(connection)
+                    raise RedisConnectionError("the connection was closed")
+                self._link = _Link(connection)
             return self._link
 
     def _flush(self, link: _Link) -> None:
@@ -170,10 +193,18 @@ class AutoPipeline:
         if self._link is link:
             self._link = None
             link.outgoing.clear()
-            task = asyncio.get_running_loop().create_task(link.connection.disconnect())
+            task = asyncio.get_running_loop().create_task(self._discard(link.connection))
             self._disconnecting.add(task)
             task.add_done_callback(self._disconnecting.discard)
         _fail(link, error)
+
+
+def _closed_by_peer(link: _Link) -> bool:
+    """Whether the server closed ``link``'s connection (seen while it was idle)."""
+    connection = link.connection
+    reader = connection._reader  # pyright: ignore[reportPrivateUsage]
+    writer = connection._writer  # pyright: ignore[reportPrivateUsage]
+    return reader is None or writer is None or reader.at_eof() or writer.is_closing()
 
 
 def _fail(link: _Link, error: BaseException) -> None:

@@ -6,7 +6,9 @@ and removes it when it closes. An API process reads them with
 ``get_worker_health()`` (generated in ``queues.py``) without importing or
 starting any worker: the original design's ``/health/workers``, checked via
 Redis. A worker that stops beating (killed, hung, cut off) counts as dead after
-three missed beats.
+three missed beats, and its entry is removed (by any live worker of the queue)
+after ten. Liveness compares the writer's clock with the reader's: keep hosts
+in sync (NTP), as BullMQ's delays already need.
 """
 
 from __future__ import annotations
@@ -28,11 +30,31 @@ __all__ = [
     "WorkerHealthReport",
     "heartbeat_key",
     "read_health",
+    "stale_heartbeats",
 ]
 
 HEARTBEAT_FIELD = "bcg-workers"
 """The key suffix of a queue's heartbeat hash."""
 _MISSED_BEATS = 3
+_FORGET_AFTER_BEATS = 10
+
+
+def stale_heartbeats(raw: object, now_ms: int) -> list[str]:
+    """Worker ids whose heartbeat is older than ten of its intervals (killed or lost)."""
+    if isinstance(raw, list):  # RESP2: a flat list of field, value, ...
+        flat = cast("list[str]", raw)
+        pairs = dict(zip(flat[::2], flat[1::2], strict=True))
+    else:
+        pairs = cast("dict[str, str]", raw or {})
+    stale: list[str] = []
+    for worker_id, value in pairs.items():
+        try:
+            beat = json.loads(value)
+            if now_ms - int(beat["heartbeat_at"]) > _FORGET_AFTER_BEATS * int(beat["interval_ms"]):
+                stale.append(str(worker_id))
+        except (ValueError, KeyError, TypeError):
+            stale.append(str(worker_id))
+    return stale
 
 
 def heartbeat_key(ctx: QueueContext) -> str:

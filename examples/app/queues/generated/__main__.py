@@ -9,4 +9,4 @@ settings from the environment (``WORKER_ENABLED``, ``WORKER_GRACEFUL_SHUTDOWN_TI
 from bullmq_codegen.runner import main
 
 if __name__ == "__main__":
-    main(workers_module=f"{__package__}.workers")
+    main(package=__package__, definitions="app.queues.queue_definitions:queue_config")

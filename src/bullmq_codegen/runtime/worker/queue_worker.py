@@ -20,7 +20,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from ..health import Heartbeat, heartbeat_key
+from ..health import Heartbeat, heartbeat_key, stale_heartbeats
 from ..queue_context import QueueContext
 from ..resp import pack
 from ..routes import JobRoute
@@ -225,12 +225,17 @@ class QueueWorker:
         interval_ms = max(int(self.heartbeat_interval * 1000), 1)
         while True:
             try:
-                await self._ctx.pipeline.execute_all(
+                beat = self.heartbeat()
+                _, _, entries = await self._ctx.pipeline.execute_all(
                     [
-                        pack("HSET", key, self.id, self.heartbeat().to_json()),
+                        pack("HSET", key, self.id, beat.to_json()),
                         pack("PEXPIRE", key, interval_ms * 10),
+                        pack("HGETALL", key),
                     ]
                 )
+                stale = stale_heartbeats(entries, beat.heartbeat_at)
+                if stale:  # processes killed without saying goodbye
+                    await self._ctx.pipeline.execute(pack("HDEL", key, *stale))
             except Exception as error:
                 self._report_error(error)
             if await stopped_within(stop, self.heartbeat_interval):
