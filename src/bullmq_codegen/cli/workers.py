@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import BullMQCodegenError
+
+if TYPE_CHECKING:
+    from ..generator import BullMQCodeGen
+    from ..runner import RunnerSettings
+
 from .common import ConfigOption, OutOption, err, load_pyproject_table, report
 
 __all__ = ["workers_app"]
@@ -38,15 +44,25 @@ HealthHostOption = Annotated[
 ]
 
 
-def _settings(health_port: int | None, health_host: str | None):  # type: ignore[no-untyped-def]
-    from ..runner import RunnerSettings
+def _prepare(
+    config: str | None, out: Path | None, health_port: int | None, health_host: str | None
+) -> tuple[RunnerSettings, BullMQCodeGen]:
+    """The runner's settings and the project's generator; exit 2 naming what is wrong."""
+    from ..generator import BullMQCodeGen
+    from ..runner import RunnerSettings, configure_logging
 
-    return RunnerSettings.load(
-        load_pyproject_table("workers"),
-        os.environ,
-        health_port=health_port,
-        health_host=health_host,
-    )
+    configure_logging()
+    try:
+        settings = RunnerSettings.load(
+            load_pyproject_table("workers"),
+            os.environ,
+            health_port=health_port,
+            health_host=health_host,
+        )
+        return settings, BullMQCodeGen.from_project(config=config, out_dir=out)
+    except BullMQCodegenError as error:
+        report(error)
+        raise typer.Exit(2) from None
 
 
 @workers_app.command()
@@ -59,16 +75,13 @@ def start(
     health_host: HealthHostOption = None,
 ) -> None:
     """Run the workers until SIGTERM/SIGINT (graceful), a fatal error, or a second signal."""
-    from ..generator import BullMQCodeGen
-    from ..runner import EXIT_BAD_INPUT, configure_logging, load_generated_workers, run_workers
+    from ..runner import EXIT_BAD_INPUT, load_generated_workers, run_workers
 
-    configure_logging()
+    settings, generator = _prepare(config, out, health_port, health_host)
+    if not settings.enabled:
+        err.print("workers are disabled (WORKER_ENABLED=false): starting nothing")
+        raise typer.Exit(0)
     try:
-        settings = _settings(health_port, health_host)
-        if not settings.enabled:
-            err.print("workers are disabled (WORKER_ENABLED=false): starting nothing")
-            raise typer.Exit(0)
-        generator = BullMQCodeGen.from_project(config=config, out_dir=out)
         workers = load_generated_workers(generator)
     except BullMQCodegenError as error:
         report(error)
@@ -86,17 +99,9 @@ def dev(
     health_host: HealthHostOption = None,
 ) -> None:
     """Run the workers with hot reload: a change regenerates the code and restarts them."""
-    from ..generator import BullMQCodeGen
-    from ..runner import configure_logging
     from ..runner.dev import run_dev
 
-    configure_logging()
-    try:
-        settings = _settings(health_port, health_host)
-        generator = BullMQCodeGen.from_project(config=config, out_dir=out)
-    except BullMQCodegenError as error:
-        report(error)
-        raise typer.Exit(2) from None
+    settings, generator = _prepare(config, out, health_port, health_host)
     arguments: list[str] = []
     for name in queue or ():
         arguments += ["--queue", name]
