@@ -9,27 +9,15 @@ comes straight from Pydantic: it is not decoded and encoded again.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import msgpack
 
 from ..definitions.options import JobOptions
 from .queue_context import QueueContext
 from .resp import ScriptCommand, pack
+from .wire import encode_opts
 
-__all__ = ["add_job", "add_jobs", "wire_opts"]
-
-_SHORT_KEYS = {"keepLogs": "kl", "deduplication": "de"}
-
-
-def wire_opts(opts: JobOptions) -> dict[str, Any]:
-    """The job options as bullmq stores them: its defaults, backoff normalised, short keys."""
-    stored: dict[str, Any] = {"attempts": 0, "delay": 0}
-    for key, value in opts.items():
-        stored[_SHORT_KEYS.get(key, key)] = value
-    backoff = opts.get("backoff")
-    stored["backoff"] = {"type": "fixed", "delay": backoff} if isinstance(backoff, int) else backoff
-    return stored
+__all__ = ["add_job", "add_jobs"]
 
 
 def _add_command(
@@ -57,7 +45,7 @@ def _add_command(
         script = ctx.add_scripts["addPrioritizedJob"]
     else:
         script = ctx.add_scripts["addStandardJob"]
-    packed_opts = msgpack.packb(wire_opts(opts), use_bin_type=True)
+    packed_opts = msgpack.packb(encode_opts(opts), use_bin_type=True)
     return script, script.packed(None, [arguments, data_json, packed_opts])
 
 

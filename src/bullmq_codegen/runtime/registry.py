@@ -100,21 +100,13 @@ class Runtime:
 
     def context(self, queue: str) -> QueueContext:
         """bullmq's view of ``queue`` on the running loop, for adding and inspecting jobs."""
-        resources = self._resources()
-        context = resources.contexts.get(queue)
-        if context is None:
-            context = QueueContext(
-                name=queue,
-                prefix=self.config.prefix,
-                scripts=resources.scripts,
-                pipeline=resources.pipeline,
-                opts={},
-            )
-            resources.contexts[queue] = context
-        return context
+        contexts = self._resources().contexts
+        if queue not in contexts:
+            contexts[queue] = self.worker_context(queue, {})
+        return contexts[queue]
 
     def worker_context(self, queue: str, opts: dict[str, Any]) -> QueueContext:
-        """A fresh view of ``queue`` for a worker, whose ``opts`` bullmq's scripts read."""
+        """A fresh view of ``queue`` whose ``opts`` bullmq's scripts read (a worker's settings)."""
         resources = self._resources()
         return QueueContext(
             name=queue,

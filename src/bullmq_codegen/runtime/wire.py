@@ -12,17 +12,18 @@ from pydantic import BaseModel
 
 from ..definitions.options import JobOptions, RemoveOnFinish
 
-__all__ = ["NotJSONError", "decode_opts", "keep_jobs", "result_json"]
+__all__ = ["NotJSONError", "decode_opts", "encode_opts", "keep_jobs", "result_json"]
 
 # bullmq stores a few option keys in a short form (Node and Python alike).
 _SHORT_KEYS = {
-    "fpof": "failParentOnFailure",
-    "cpof": "continueParentOnFailure",
-    "idof": "ignoreDependencyOnFailure",
-    "rdof": "removeDependencyOnFailure",
-    "kl": "keepLogs",
-    "de": "deduplication",
+    "failParentOnFailure": "fpof",
+    "continueParentOnFailure": "cpof",
+    "ignoreDependencyOnFailure": "idof",
+    "removeDependencyOnFailure": "rdof",
+    "keepLogs": "kl",
+    "deduplication": "de",
 }
+_LONG_KEYS = {short: long for long, short in _SHORT_KEYS.items()}
 
 
 class NotJSONError(TypeError):
@@ -34,7 +35,17 @@ def decode_opts(raw: str | None) -> JobOptions:
     if not raw:
         return {}
     stored = cast("dict[str, Any]", json.loads(raw))
-    return cast("JobOptions", {_SHORT_KEYS.get(key, key): value for key, value in stored.items()})
+    return cast("JobOptions", {_LONG_KEYS.get(key, key): value for key, value in stored.items()})
+
+
+def encode_opts(opts: JobOptions) -> dict[str, Any]:
+    """The job options as bullmq stores them: its defaults, backoff normalised, short keys."""
+    stored: dict[str, Any] = {"attempts": 0, "delay": 0}
+    for key, value in opts.items():
+        stored[_SHORT_KEYS.get(key, key)] = value
+    backoff = opts.get("backoff")
+    stored["backoff"] = {"type": "fixed", "delay": backoff} if isinstance(backoff, int) else backoff
+    return stored
 
 
 def result_json(result: object) -> str:

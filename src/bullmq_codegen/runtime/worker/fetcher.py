@@ -82,11 +82,6 @@ class JobFetcher:
         self._stopped = False
         self._waiting: asyncio.Task[Any] | None = None
 
-    @property
-    def drained(self) -> bool:
-        """Whether the last look found no job to take."""
-        return self._drained
-
     def note(self, job_found: bool, limit_delay: int, delay_until: int) -> None:
         """Record what a fetching script answered (``moveToActive`` or a completion)."""
         self._drained = not job_found
