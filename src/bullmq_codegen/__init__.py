@@ -11,8 +11,10 @@ from ._version import __version__
 from .definitions import (
     DEFAULT_PREFIX,
     BackoffOptions,
+    BackoffStrategy,
     ConnectionSpec,
     DeduplicationOptions,
+    DeduplicationRule,
     JobOptions,
     KeepJobs,
     Processor,
@@ -22,9 +24,11 @@ from .definitions import (
     RateLimiterOptions,
     RedisConnectionOptions,
     RemoveOnFinish,
+    ScheduleOptions,
     WorkerDefinition,
     WorkerOptions,
     create_queue_config,
+    define_worker,
 )
 from .errors import BullMQCodegenError, DefinitionError, Problem
 from .job import Job
@@ -35,10 +39,12 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_PREFIX",
     "BackoffOptions",
+    "BackoffStrategy",
     "BullMQCodeGen",
     "BullMQCodegenError",
     "ConnectionSpec",
     "DeduplicationOptions",
+    "DeduplicationRule",
     "DefinitionError",
     "Job",
     "JobOptions",
@@ -51,10 +57,12 @@ __all__ = [
     "RateLimiterOptions",
     "RedisConnectionOptions",
     "RemoveOnFinish",
+    "ScheduleOptions",
     "WorkerDefinition",
     "WorkerOptions",
     "__version__",
     "create_queue_config",
+    "define_worker",
 ]
 
 

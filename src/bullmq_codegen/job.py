@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, overload
 
-from pydantic import JsonValue
+from pydantic import BaseModel, JsonValue, TypeAdapter
+from typing_extensions import TypeVar
 
 if TYPE_CHECKING:
     from .definitions.options import JobOptions
@@ -12,6 +13,9 @@ if TYPE_CHECKING:
 __all__ = ["Job", "JobControls"]
 
 P_co = TypeVar("P_co", covariant=True)
+G = TypeVar("G", default=float)
+"""The progress type: a number unless the worker declares a ``progress`` model."""
+T = TypeVar("T")
 
 
 class JobControls(Protocol):
@@ -25,14 +29,19 @@ class JobControls(Protocol):
         """Append a row to the job's log; return the number of rows."""
         ...
 
+    async def children_values(self) -> dict[str, str]:
+        """The JSON results of this job's completed children, by child job key."""
+        ...
 
-class Job(Generic[P_co]):
+
+class Job(Generic[P_co, G]):
     """A job being processed.
 
     ``payload`` is the job's data validated by the worker's schema (``None`` for
     a worker without one); ``data`` is the JSON as stored in Redis. The
     camelCase aliases (``attemptsMade``) match BullMQ's Job for code ported
-    from Node.
+    from Node. ``G`` is the type of the progress it reports: a number, or the
+    worker's ``progress`` model (``Job[Payload, Progress]``).
     """
 
     __slots__ = (
@@ -131,9 +140,37 @@ class Job(Generic[P_co]):
         """The job's options as stored with it."""
         return self._opts
 
-    async def update_progress(self, progress: JsonValue) -> None:
-        """Store progress (a number or any JSON value) and emit a ``progress`` event."""
-        await self._controls.update_progress(progress)
+    async def update_progress(self, progress: G) -> None:
+        """Store progress (a number, or the worker's progress model) and emit a ``progress`` event."""
+        value: JsonValue
+        if isinstance(progress, BaseModel):
+            value = progress.model_dump(mode="json", by_alias=True)
+        else:
+            value = progress  # type: ignore[assignment]
+        await self._controls.update_progress(value)
+
+    @overload
+    async def children_results(self, result_type: type[T]) -> dict[str, T]: ...
+
+    @overload
+    async def children_results(self, result_type: TypeAdapter[T]) -> dict[str, T]: ...
+
+    async def children_results(self, result_type: Any) -> dict[str, Any]:
+        """The results of this flow job's completed children, validated as ``result_type``.
+
+        Keys are the children's job keys (``bull:queue:id``), as BullMQ's
+        ``getChildrenValues`` returns them.
+        """
+        adapter: TypeAdapter[Any] = (
+            result_type if isinstance(result_type, TypeAdapter) else TypeAdapter(result_type)
+        )
+        raw = await self._controls.children_values()
+        return {key: adapter.validate_json(value) for key, value in raw.items()}
+
+    async def children_values(self) -> dict[str, JsonValue]:
+        """The stored JSON results of this flow job's completed children, by child job key."""
+        raw = await self._controls.children_values()
+        return {key: _loads(value) for key, value in raw.items()}
 
     async def log(self, row: str) -> int:
         """Append ``row`` to the job's log (``keepLogs`` bounds it); return the row count."""
@@ -141,3 +178,13 @@ class Job(Generic[P_co]):
 
     def __repr__(self) -> str:
         return f"Job(queue={self._queue_name!r}, name={self._name!r}, id={self._id!r})"
+
+
+def _loads(value: str) -> JsonValue:
+    import json
+
+    try:
+        loaded: JsonValue = json.loads(value)
+    except ValueError:
+        return value
+    return loaded

@@ -10,15 +10,19 @@ from .options import (
     QueueOptions,
     RateLimiterOptions,
     RemoveOnFinish,
+    ScheduleOptions,
     WorkerOptions,
 )
-from .shapes import Processor, QueueDefinition, WorkerDefinition
+from .shapes import BackoffStrategy, DeduplicationRule, Processor, QueueDefinition, WorkerDefinition
+from .workers import define_worker
 
 __all__ = [
     "DEFAULT_PREFIX",
     "BackoffOptions",
+    "BackoffStrategy",
     "ConnectionSpec",
     "DeduplicationOptions",
+    "DeduplicationRule",
     "JobOptions",
     "KeepJobs",
     "Processor",
@@ -28,7 +32,9 @@ __all__ = [
     "RateLimiterOptions",
     "RedisConnectionOptions",
     "RemoveOnFinish",
+    "ScheduleOptions",
     "WorkerDefinition",
     "WorkerOptions",
     "create_queue_config",
+    "define_worker",
 ]

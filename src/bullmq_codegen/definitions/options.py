@@ -9,10 +9,12 @@ we add are read the same way by Node workers on the same queues.
 
 from __future__ import annotations
 
-from typing import Literal, Required
+from typing import Any, Generic, Required
 
 from pydantic import ConfigDict, with_config
-from typing_extensions import TypedDict
+from typing_extensions import TypedDict, TypeVar
+
+PayloadT = TypeVar("PayloadT", default=Any)
 
 __all__ = [
     "BackoffOptions",
@@ -22,6 +24,7 @@ __all__ = [
     "QueueOptions",
     "RateLimiterOptions",
     "RemoveOnFinish",
+    "ScheduleOptions",
     "WorkerOptions",
 ]
 
@@ -46,8 +49,9 @@ RemoveOnFinish = bool | int | KeepJobs
 class BackoffOptions(TypedDict, total=False):
     """How long to wait before retrying a failed job."""
 
-    type: Required[Literal["fixed", "exponential"]]
-    """``fixed`` waits ``delay`` ms each time; ``exponential`` waits ``2^(attempt-1) * delay``."""
+    type: Required[str]
+    """``fixed`` waits ``delay`` ms each time; ``exponential`` waits ``2^(attempt-1) * delay``;
+    any other name is passed to the worker's ``backoffStrategy`` (which it then needs)."""
     delay: int
     """Base delay in milliseconds."""
 
@@ -94,6 +98,42 @@ class JobOptions(TypedDict, total=False):
     """Creation time in milliseconds since the epoch (default: now)."""
     deduplication: DeduplicationOptions
     """Deduplicate jobs by id (throttle or debounce)."""
+    failParentOnFailure: bool
+    """In a flow: when this child fails for good, fail its parent too."""
+    ignoreDependencyOnFailure: bool
+    """In a flow: when this child fails for good, let the parent run without its result."""
+    removeDependencyOnFailure: bool
+    """In a flow: when this child fails for good, forget it as a dependency of the parent."""
+    continueParentOnFailure: bool
+    """In a flow: when this child fails for good, start the parent at once."""
+
+
+@with_config(ConfigDict(extra="forbid", arbitrary_types_allowed=True))
+class ScheduleOptions(TypedDict, Generic[PayloadT], total=False):
+    """A BullMQ job scheduler of one worker: ``every`` ms, or a cron ``pattern`` in ``tz``.
+
+    The runner upserts it when workers start; ``payload`` (an instance of the
+    worker's schema) and ``jobOptions`` make the template of every job it adds.
+    """
+
+    every: int
+    """Milliseconds between two jobs."""
+    pattern: str
+    """A cron pattern (5 fields, or 6 with seconds first), as BullMQ's cron-parser reads it."""
+    tz: str
+    """IANA time zone the ``pattern`` is read in (default UTC)."""
+    limit: int
+    """Stop after this many jobs."""
+    startDate: int
+    """Milliseconds since the epoch before which no job is added."""
+    endDate: int
+    """Milliseconds since the epoch after which no job is added."""
+    immediately: bool
+    """Add the first job at once rather than at the first period's end."""
+    payload: PayloadT
+    """The payload of every job, an instance of the worker's schema (none without schema)."""
+    jobOptions: JobOptions
+    """Job options of every job the scheduler adds, over the worker's default job options."""
 
 
 @with_config(_FORBID)

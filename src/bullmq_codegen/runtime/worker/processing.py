@@ -61,6 +61,13 @@ class _Controls:
     async def log(self, row: str) -> int:
         return await self._ctx.backend.addLog(self._job_id, row, self._keep_logs)
 
+    async def children_values(self) -> dict[str, str]:
+        # BullMQ keeps each completed child's result in the parent's ``processed`` hash.
+        values: dict[str, str] = await self._ctx.client.hgetall(
+            self._ctx.job_key(self._job_id) + ":processed"
+        )
+        return values
+
 
 class JobRunner:
     """Runs the jobs one queue's worker takes, each with the processor of its name."""
