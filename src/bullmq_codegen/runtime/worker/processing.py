@@ -63,7 +63,7 @@ class _Controls:
 
     async def children_values(self) -> dict[str, str]:
         # BullMQ keeps each completed child's result in the parent's ``processed`` hash.
-        values: dict[str, str] = await self._ctx.client.hgetall(
+        values: dict[str, str] = await self._ctx.client.hgetall(  # type: ignore[assignment]
             self._ctx.job_key(self._job_id) + ":processed"
         )
         return values
