@@ -17,10 +17,10 @@ from .queue_context import QueueContext
 from .resp import ScriptCommand, pack
 from .wire import encode_opts
 
-__all__ = ["add_job", "add_jobs"]
+__all__ = ["add_command", "add_job", "add_jobs", "job_id_of"]
 
 
-def _add_command(
+def add_command(
     ctx: QueueContext, name: str, data_json: str, opts: JobOptions
 ) -> tuple[ScriptCommand, bytes]:
     timestamp = opts.get("timestamp") or int(time.time() * 1000)
@@ -49,7 +49,7 @@ def _add_command(
     return script, script.packed(None, [arguments, data_json, packed_opts])
 
 
-def _job_id(ctx: QueueContext, result: object) -> str:
+def job_id_of(ctx: QueueContext, result: object) -> str:
     if isinstance(result, BaseException):
         raise result
     if isinstance(result, int) and result < 0:
@@ -59,8 +59,8 @@ def _job_id(ctx: QueueContext, result: object) -> str:
 
 async def add_job(ctx: QueueContext, name: str, data_json: str, opts: JobOptions) -> str:
     """Add one job; its id (the existing job's id when ``jobId`` or deduplication matched)."""
-    script, packed = _add_command(ctx, name, data_json, opts)
-    return _job_id(ctx, await ctx.pipeline.run_script(script, packed))
+    script, packed = add_command(ctx, name, data_json, opts)
+    return job_id_of(ctx, await ctx.pipeline.run_script(script, packed))
 
 
 async def add_jobs(
@@ -71,7 +71,7 @@ async def add_jobs(
     The scripts are loaded in the same round trip first, so Redis cannot miss
     one inside the transaction.
     """
-    calls = [_add_command(ctx, name, data_json, opts) for data_json in data_jsons]
+    calls = [add_command(ctx, name, data_json, opts) for data_json in data_jsons]
     scripts = {script.source: script for script, _ in calls}
     loads = [pack("SCRIPT", "LOAD", source) for source in scripts]
     replies = await ctx.pipeline.execute_all(
@@ -83,4 +83,4 @@ async def add_jobs(
     results = replies[-1]
     if isinstance(results, BaseException):
         raise results
-    return [_job_id(ctx, result) for result in results]
+    return [job_id_of(ctx, result) for result in results]
