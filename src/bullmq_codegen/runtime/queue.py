@@ -16,6 +16,9 @@ from ..errors import BullMQCodegenError
 from .queue_context import QueueContext
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .control import CleanableState, ListableState
     from .registry import Runtime
 
 __all__ = [
@@ -111,6 +114,14 @@ class JobSnapshot:
     return_value: JsonValue
     failed_reason: str | None
     progress: JsonValue
+    data_json: str
+    """The data as stored: the JSON text a typed view validates with the job name's schema."""
+    return_json: str | None
+    """The return value as stored (JSON text), ``None`` until the job completes."""
+    stacktrace: list[str]
+    """The stack traces of failed attempts, latest last."""
+    attempts_started: int
+    """How many times a worker has taken the job (BullMQ's ``attemptsStarted``)."""
 
     @classmethod
     def from_hash(cls, job_id: str, fields: dict[str, str]) -> JobSnapshot:
@@ -129,7 +140,16 @@ class JobSnapshot:
             return_value=_json(fields.get("returnvalue")),
             failed_reason=fields.get("failedReason"),
             progress=_json(fields.get("progress")),
+            data_json=fields.get("data", "{}"),
+            return_json=fields.get("returnvalue"),
+            stacktrace=_stacktrace(fields.get("stacktrace")),
+            attempts_started=int(fields.get("ats") or 0),
         )
+
+
+def _stacktrace(raw: str | None) -> list[str]:
+    value = _json(raw)
+    return [str(line) for line in value] if isinstance(value, list) else []
 
 
 def _json(raw: str | None) -> JsonValue:
@@ -272,3 +292,63 @@ class QueueHandle:
 
     def __repr__(self) -> str:
         return f"QueueHandle({self.name!r})"
+
+    async def jobs(
+        self,
+        states: ListableState | Sequence[ListableState],
+        *,
+        start: int = 0,
+        count: int = 50,
+        asc: bool = False,
+    ) -> list[JobSnapshot]:
+        """Up to ``count`` jobs of each of ``states`` from position ``start``, newest first
+        unless ``asc`` (Node's ``getJobs``: with several states, a page of each)."""
+        from .control import list_jobs
+
+        return await list_jobs(self.context(), states, start=start, count=count, asc=asc)
+
+    async def clean(self, state: CleanableState, *, grace_ms: int, limit: int = 0) -> list[str]:
+        """Remove jobs of ``state`` older than ``grace_ms`` (at most ``limit``, 0: no limit);
+        the removed ids (Node's ``clean``)."""
+        from .control import clean
+
+        return await clean(self.context(), state, grace_ms=grace_ms, limit=limit)
+
+    async def retry_failed(self, *, count: int = 1000) -> int:
+        """Move every failed job back to wait, ``count`` per script call (Node's
+        ``retryJobs``); how many moved."""
+        from .control import retry_failed
+
+        return await retry_failed(self.context(), count=count)
+
+    async def retry_job(self, job_id: str, *, reset_attempts: bool = False) -> None:
+        """Move failed job ``job_id`` back to wait (Node's ``job.retry()``).
+
+        Raises :class:`JobNotFoundError`, or ``JobStateError`` when it has not failed.
+        """
+        from .control import retry_job
+
+        await retry_job(self.context(), job_id, reset_attempts=reset_attempts)
+
+    async def promote_job(self, job_id: str) -> None:
+        """Run delayed job ``job_id`` now (Node's ``job.promote()``).
+
+        Raises :class:`JobNotFoundError`, or ``JobStateError`` when it is not delayed.
+        """
+        from .control import promote_job
+
+        await promote_job(self.context(), job_id)
+
+    async def promote_all(self, *, count: int = 1000) -> int:
+        """Run every delayed job now, ``count`` per script call (Node's ``promoteJobs``);
+        how many moved."""
+        from .control import promote_all
+
+        return await promote_all(self.context(), count=count)
+
+    async def remove_job(self, job_id: str, *, remove_children: bool = True) -> None:
+        """Remove job ``job_id`` (Node's ``remove``). Raises :class:`JobNotFoundError`, or
+        ``JobLockedError`` while a worker holds it."""
+        from .control import remove_job
+
+        await remove_job(self.context(), job_id, remove_children=remove_children)
