@@ -35,6 +35,7 @@ _ADD_KEYS = {
         "marker",
     ),
     "addDelayedJob": ("marker", "meta", "id", "delayed", "completed", "events"),
+    "addParentJob": ("meta", "id", "delayed", "waiting-children", "completed", "events"),
     "addPrioritizedJob": (
         "marker",
         "meta",

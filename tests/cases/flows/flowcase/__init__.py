@@ -1,0 +1,1 @@
+"""Flows and custom backoff strategies (test case)."""

@@ -1,0 +1,265 @@
+"""Flows: a parent waits for its children across queues, stored as Node's FlowProducer stores it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TypeVar
+
+import pytest
+
+from bullmq_codegen.runtime import Producer
+from bullmq_codegen.runtime.flows import FlowJob, FlowNode, add_flow
+from bullmq_codegen.testing import RedisSource
+from bullmq_codegen.testing.node import node_bullmq
+
+from ..helpers import generated_case, import_fresh, purge_modules
+
+SCRIPT = Path(__file__).parent / "node" / "flows.js"
+
+P = TypeVar("P")
+R = TypeVar("R")
+
+
+@pytest.fixture
+def flowcase_root(tmp_path: Path) -> Iterator[Path]:
+    yield generated_case("flows", tmp_path, "flowcase/jobs.py")
+    purge_modules("flowcase")
+
+
+@pytest.fixture
+async def flowcase(flowcase_root: Path, redis_env: RedisSource) -> AsyncIterator[ModuleType]:
+    package = import_fresh(flowcase_root, "flowcase.generated")
+    yield package
+    await package.close_connections()
+
+
+@pytest.fixture(scope="session")
+def node_modules() -> Path:
+    modules = node_bullmq()
+    if modules is None:
+        pytest.skip("Node.js and npm (and the npm registry) are needed for the interop test")
+    return modules
+
+
+async def node(node_modules: Path, *args: str) -> Any:
+    """Run ``flows.js`` with ``args``; its printed JSON."""
+    completed = await asyncio.to_thread(
+        subprocess.run,
+        ["node", str(SCRIPT), *args],
+        env={**os.environ, "NODE_PATH": str(node_modules)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout)
+
+
+def flow_node(
+    producer: Producer[P, R, Any],
+    payload: P,
+    *children: FlowNode[Any, Any],
+    **options: object,
+) -> FlowNode[P, R]:
+    """A node built as a producer builds one: validated payload, merged options."""
+    model, data = producer.validated(payload)
+    return FlowNode(
+        queue=producer.queue,
+        name=producer.name,
+        payload=payload,
+        data=data,
+        options=producer.job_options(options, model),
+        result=producer.result,
+        children=children,
+    )
+
+
+class Flows:
+    """The case's producers, as nodes."""
+
+    def __init__(self, package: ModuleType) -> None:
+        from flowcase.jobs import assemble_order, quote_part
+        from flowcase.schemas import Order, PartRequest
+
+        self.package = package
+        self.order = Producer(package.orders_queue, "assembleOrder", Order, assemble_order)
+        self.part = Producer(package.parts_queue, "quotePart", PartRequest, quote_part)
+
+    def order_node(
+        self, order_id: int, *children: FlowNode[Any, Any], **options: object
+    ) -> FlowNode[Any, Any]:
+        from flowcase.schemas import Order
+
+        return flow_node(self.order, Order(order_id=order_id), *children, **options)
+
+    def part_node(
+        self, sku: str, cents: int, *, fail: bool = False, **options: object
+    ) -> FlowNode[Any, Any]:
+        from flowcase.schemas import PartRequest
+
+        return flow_node(self.part, PartRequest(sku=sku, cents=cents, fail=fail), **options)
+
+    def key(self, job: FlowJob[Any, Any]) -> str:
+        """The job's Redis key (``<prefix>:<queue>:<id>``), as BullMQ names children."""
+        return job.job.queue.context().job_key(job.job.id)
+
+    async def hash(self, job: FlowJob[Any, Any] | str, queue: str = "") -> dict[str, str]:
+        ctx = self.package.orders_queue.context()
+        key = self.key(job) if isinstance(job, FlowJob) else f"{ctx.prefix}:{queue}:{job}"
+        fields: dict[str, str] = await ctx.client.hgetall(key)
+        return fields
+
+
+async def test_parent_runs_after_its_children_with_their_typed_results(
+    flowcase: ModuleType, redis_env: RedisSource, prefix: str, node_modules: Path
+) -> None:
+    from flowcase import jobs
+    from flowcase.schemas import Quote, Total
+
+    flows = Flows(flowcase)
+    added = await add_flow(
+        flows.order_node(
+            1,
+            flows.part_node("wheel", 250),
+            flows.part_node("frame", 9000),
+            flows.order_node(
+                2, flows.part_node("bell", 5)
+            ),  # a sub-assembly: a child with children
+        )
+    )
+    root = added
+    wheel, frame, sub = added.children
+    assert await root.job.state() == "waiting-children"
+    assert await sub.job.state() == "waiting-children"
+    async with flowcase.create_workers():
+        total = await root.job.result(timeout=15)
+    assert total == Total(order_id=1, cents=250 + 9000 + 5, parts=3)
+    bell = sub.children[0]
+    assert await sub.job.result() == Total(order_id=2, cents=5, parts=1)
+
+    values, results = jobs.SEEN[root.job.id]
+    assert values == {
+        flows.key(wheel): {"sku": "wheel", "cents": 250},
+        flows.key(frame): {"sku": "frame", "cents": 9000},
+        flows.key(sub): {"order_id": 2, "cents": 5, "parts": 1},
+    }
+    assert jobs.SEEN[sub.job.id][1] == {flows.key(bell): Quote(sku="bell", cents=5)}
+    assert results == {
+        flows.key(wheel): Quote(sku="wheel", cents=250),
+        flows.key(frame): Quote(sku="frame", cents=9000),
+        flows.key(sub): Total(order_id=2, cents=5, parts=1),
+    }
+
+    # Node's Job reads the same children's values and dependencies
+    seen = await node(node_modules, "children", redis_env.url, prefix, "orders", root.job.id)
+    assert seen["state"] == "completed"
+    assert seen["values"] == values
+    assert sorted(seen["dependencies"]["processed"]) == sorted(values)
+    assert seen["counts"]["unprocessed"] == 0
+    assert seen["returnvalue"] == {"order_id": 1, "cents": 9255, "parts": 3}
+
+
+async def test_a_node_flow_producer_flow_runs_on_our_workers(
+    flowcase: ModuleType, redis_env: RedisSource, prefix: str, node_modules: Path
+) -> None:
+    from flowcase import jobs
+    from flowcase.schemas import Total
+
+    part = {"name": "quotePart", "queueName": "parts"}
+    flow = {
+        "name": "assembleOrder",
+        "queueName": "orders",
+        "data": {"order_id": 3},
+        "children": [
+            {**part, "data": {"sku": "seat", "cents": 1200}},
+            {**part, "data": {"sku": "chain", "cents": 800}, "opts": {"priority": 2}},
+        ],
+    }
+    ids = await node(node_modules, "flow", redis_env.url, prefix, json.dumps(flow))
+    async with flowcase.create_workers():
+        total = await flowcase.get_assemble_order_job(ids["id"]).result(timeout=15)
+    assert total == Total(order_id=3, cents=2000, parts=2)
+    values, _ = jobs.SEEN[ids["id"]]
+    assert values == {
+        f"{prefix}:parts:{ids['children'][0]['id']}": {"sku": "seat", "cents": 1200},
+        f"{prefix}:parts:{ids['children'][1]['id']}": {"sku": "chain", "cents": 800},
+    }
+
+
+async def test_stored_as_node_flow_producer_stores_it(
+    flowcase: ModuleType, redis_env: RedisSource, prefix: str, node_modules: Path
+) -> None:
+    """The same flow added by Node (ids n-*) and by us (ids p-*): the same keys and fields."""
+    flows = Flows(flowcase)
+    children: list[tuple[str, int, dict[str, Any]]] = [
+        ("a", 100, {"failParentOnFailure": True, "attempts": 2}),
+        ("b", 200, {"priority": 3, "removeOnComplete": True}),
+        ("c", 300, {"delay": 60_000, "ignoreDependencyOnFailure": True}),
+        ("d", 400, {"removeDependencyOnFailure": True, "lifo": True}),
+        ("e", 500, {"continueParentOnFailure": True, "backoff": 1000}),
+    ]
+    node_flow = {
+        "name": "assembleOrder",
+        "queueName": "orders",
+        "data": {"order_id": 9},
+        "opts": {"jobId": "n-root", "attempts": 3},
+        "children": [
+            {
+                "name": "quotePart",
+                "queueName": "parts",
+                "data": {"sku": sku, "cents": cents, "fail": False},
+                "opts": {"jobId": f"n-{sku}", **options},
+            }
+            for sku, cents, options in children
+        ],
+    }
+    await node(node_modules, "flow", redis_env.url, prefix, json.dumps(node_flow))
+    await add_flow(
+        flows.order_node(
+            9,
+            *(
+                flows.part_node(sku, cents, jobId=f"p-{sku}", **options)
+                for sku, cents, options in children
+            ),
+            jobId="p-root",
+            attempts=3,
+        )
+    )
+    client = flowcase.orders_queue.context().client
+
+    def ours(text: str) -> str:
+        return text.replace(":n-", ":p-").replace('"n-', '"p-')
+
+    for queue, suffix in [("orders", "root"), *(("parts", sku) for sku, _, _ in children)]:
+        theirs = await flows.hash(f"n-{suffix}", queue)
+        mine = await flows.hash(f"p-{suffix}", queue)
+        for fields in (theirs, mine):
+            fields.pop("timestamp")
+            for key in ("opts", "parent"):
+                if key in fields:
+                    fields[key] = json.loads(fields[key])
+        # bullmq-py (and so we) store delay 0 in the options where Node leaves it out
+        if mine["opts"].get("delay") == 0 and "delay" not in theirs["opts"]:
+            del mine["opts"]["delay"]
+        assert json.loads(ours(json.dumps(theirs, sort_keys=True))) == mine, suffix
+    for command, key in [
+        ("ZRANGE", "orders:waiting-children"),
+        ("LRANGE", "parts:wait"),
+        ("ZRANGE", "parts:delayed"),
+        ("ZRANGE", "parts:prioritized"),
+    ]:
+        members: list[str] = await client.execute_command(command, f"{prefix}:{key}", 0, -1)
+        assert sorted("p-" + m[2:] for m in members if m.startswith("n-")) == sorted(
+            m for m in members if m.startswith("p-")
+        ), key
+    theirs_deps = await client.smembers(f"{prefix}:orders:n-root:dependencies")
+    mine_deps = await client.smembers(f"{prefix}:orders:p-root:dependencies")
+    assert len(mine_deps) == len(children)
+    assert {ours(key) for key in theirs_deps} == mine_deps
