@@ -112,7 +112,8 @@ class WorkerGroup:
                 ctx=self._runtime.worker_context(queue, settings.bullmq_opts()),
                 blocking=blocking_client(self._runtime.connection()),
                 routes=[
-                    (route, RouteSettings.from_options(options[route.name])) for route in routes
+                    (route, RouteSettings.from_definition(config.worker(queue, route.name)))
+                    for route in routes
                 ],
                 settings=settings,
                 listeners=self._listeners,

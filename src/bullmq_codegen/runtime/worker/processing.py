@@ -25,6 +25,7 @@ from ..connection import is_connection_error
 from ..queue_context import QueueContext
 from ..routes import JobRoute
 from ..wire import decode_opts, keep_jobs, result_json
+from .backoff import BackoffError, custom_backoff_delay
 from .events import JobInfo, RouteStats, WorkerListener, notify
 from .fetcher import JobFetcher, RawJob, now_ms, parse_next_job
 from .maintenance import LockKeeper
@@ -46,7 +47,7 @@ class Route:
 
 
 class _Controls:
-    """What a running job may do to itself: progress and log rows."""
+    """What a running job may do to itself: progress and log rows; what its children left."""
 
     __slots__ = ("_ctx", "_job_id", "_keep_logs")
 
@@ -67,6 +68,14 @@ class _Controls:
             self._ctx.job_key(self._job_id) + ":processed"
         )
         return values
+
+    async def children_failures(self) -> dict[str, str]:
+        # The failed reasons of children that failed with ignoreDependencyOnFailure or
+        # continueParentOnFailure, as Node's getIgnoredChildrenFailures reads them.
+        failures: dict[str, str] = await self._ctx.client.hgetall(  # type: ignore[assignment]
+            self._ctx.job_key(self._job_id) + ":failed"
+        )
+        return failures
 
 
 class JobRunner:
@@ -162,7 +171,7 @@ class JobRunner:
             value = result_json(await route.route.processor(job))
         except Exception as error:
             duration = time.monotonic() - started
-            await self._fail(raw, token, info, route, error, duration)
+            await self._fail(raw, token, info, route, error, duration, job)
             return None
         finally:
             route.stats.active -= 1
@@ -252,11 +261,13 @@ class JobRunner:
         route: Route | None,
         error: Exception,
         duration: float,
+        job: Job[Any, Any] | None = None,
     ) -> None:
         """Fail this attempt; bullmq retries it with backoff or fails it for good.
 
         Must be awaited inside the ``except`` block that caught ``error``:
-        bullmq stores the current traceback as the job's stack trace.
+        bullmq stores the current traceback as the job's stack trace. A custom
+        backoff type's delay comes from the worker's strategy, given ``job``.
         """
         bull_job = BullJob.fromJSON(self._ctx, raw.fields, raw.id)
         if (
@@ -269,6 +280,24 @@ class JobRunner:
         will_retry = (
             not isinstance(error, UnrecoverableError) and bull_job.attemptsMade + 1 < attempts
         )
+        if will_retry and route is not None and job is not None:
+            try:
+                delay = await custom_backoff_delay(
+                    route.settings.backoff_strategy,
+                    bull_job.opts.get("backoff"),
+                    bull_job.attemptsMade + 1,
+                    error,
+                    job,
+                )
+            except BackoffError as problem:
+                # failed for good with this reason; the stack trace stays the error's
+                error = UnrecoverableError(f"{error} (not retried: {problem})")
+                will_retry = False
+            else:
+                if delay is not None:
+                    # bullmq applies a fixed delay as it would the strategy's (-1: no retry)
+                    bull_job.opts["backoff"] = {"type": "fixed", "delay": delay}
+                    will_retry = delay != -1
         try:
             await self._retrying(lambda: bull_job.moveToFailed(error, token, False))
         except Exception as finish_error:

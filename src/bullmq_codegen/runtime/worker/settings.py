@@ -6,25 +6,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ...definitions.options import RateLimiterOptions, RemoveOnFinish, WorkerOptions
+from ...definitions.shapes import BackoffStrategy, WorkerDefinition
 
 __all__ = ["QueueWorkerSettings", "RouteSettings"]
 
 
 @dataclass(frozen=True, slots=True)
 class RouteSettings:
-    """What belongs to one processor: its concurrency and finished-job retention defaults."""
+    """What belongs to one processor: its concurrency, finished-job retention defaults and
+    custom backoff strategy."""
 
     concurrency: int = 1
     remove_on_complete: RemoveOnFinish | None = None
     remove_on_fail: RemoveOnFinish | None = None
+    backoff_strategy: BackoffStrategy | None = None
 
     @classmethod
-    def from_options(cls, options: WorkerOptions) -> RouteSettings:
-        """Settings of one worker definition's ``options``."""
+    def from_definition(cls, definition: WorkerDefinition) -> RouteSettings:
+        """Settings of one worker definition (its ``options`` and ``backoffStrategy``)."""
+        options = definition.get("options", {})
         return cls(
             concurrency=options.get("concurrency", 1),
             remove_on_complete=options.get("removeOnComplete"),
             remove_on_fail=options.get("removeOnFail"),
+            backoff_strategy=definition.get("backoffStrategy"),
         )
 
 
