@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import time
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -13,6 +13,8 @@ from pydantic import JsonValue
 
 from ..definitions.options import JobOptions
 from ..errors import BullMQCodegenError
+from .events import JobCompleted, JobEvent, JobFailed, JobWatch, Subscription
+from .events.types import decode_json
 from .queue_context import QueueContext
 
 if TYPE_CHECKING:
@@ -54,11 +56,6 @@ _COUNTED = (
 )
 
 
-_HISTORY = 10_000
-"""Events searched for a job that finished and was removed before the wait began
-(BullMQ keeps about this many in a queue's stream)."""
-
-
 class JobNotFoundError(BullMQCodegenError, KeyError):
     """No such job: never added, or removed and its events trimmed."""
 
@@ -67,13 +64,18 @@ class JobNotFoundError(BullMQCodegenError, KeyError):
 
 
 class JobFailedError(BullMQCodegenError):
-    """The job failed for good; ``reason`` is its failed reason."""
+    """The job failed for good: ``reason`` is its failed reason, ``attempts_made`` the
+    attempts it had (``None`` only for a job removed on failure before using them all)."""
 
-    def __init__(self, queue: str, job_id: str, reason: str) -> None:
+    def __init__(
+        self, queue: str, job_id: str, reason: str, attempts_made: int | None = None
+    ) -> None:
         self.queue = queue
         self.job_id = job_id
         self.reason = reason
-        super().__init__(f"job {job_id} of queue {queue!r} failed: {reason}")
+        self.attempts_made = attempts_made
+        tries = f" after {attempts_made} attempt(s)" if attempts_made is not None else ""
+        super().__init__(f"job {job_id} of queue {queue!r} failed{tries}: {reason}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,59 +238,94 @@ class QueueHandle:
         while await scripts.obliterate(1000, force) > 0:
             pass
 
-    async def wait_until_finished(self, job_id: str, *, timeout: float = 30.0) -> JsonValue:
-        """The return value of job ``job_id`` once it completes.
+    async def wait_for_result(self, job_id: str, *, timeout: float = 30.0) -> str:
+        """The return value of job ``job_id`` as stored (JSON text, ``null`` for none) once it
+        completes.
 
-        Raises :class:`JobFailedError` when it fails for good, and
-        ``TimeoutError`` after ``timeout`` seconds. Works when the job is
-        removed on completion too: it follows the queue's event stream.
+        Served by the queue's one event reader of this loop, however many wait.
+        A job that finished already, or finished and was removed on completion
+        (found in the queue's recent events), resolves at once. Raises
+        :class:`JobFailedError` when it fails for good (a failed attempt that
+        will be retried is not an outcome), :class:`JobNotFoundError` when there
+        is no such job or it is removed before it finishes, and ``TimeoutError``
+        after ``timeout`` seconds (the job itself is left alone).
+        """
+        watch = self._watch(job_id, keep_all=False)
+        try:
+            async with asyncio.timeout(timeout):
+                if not await watch.start():
+                    raise self._not_found(job_id)
+                final = await watch.final()
+        except TimeoutError:
+            raise TimeoutError(
+                f"job {job_id} of queue {self.name!r} did not finish in {timeout} s"
+            ) from None
+        finally:
+            watch.close()
+        if isinstance(final, JobCompleted):
+            return final.return_json
+        if isinstance(final, JobFailed):
+            raise JobFailedError(self.name, job_id, final.reason, final.attempts_made)
+        raise JobNotFoundError(
+            f"job {job_id} of queue {self.name!r} was removed before it finished"
+        )
+
+    async def wait_until_finished(self, job_id: str, *, timeout: float = 30.0) -> JsonValue:
+        """The return value of job ``job_id``, decoded, once it completes (see
+        :meth:`wait_for_result`, whose errors it raises)."""
+        return decode_json(await self.wait_for_result(job_id, timeout=timeout))
+
+    async def job_events(self, job_id: str) -> AsyncGenerator[JobEvent, None]:
+        """Job ``job_id``'s progress and state changes from now on, ending after the final one.
+
+        ``async for event in queue.job_events(id):`` yields :class:`JobProgressed`,
+        :class:`JobActive`, :class:`JobWaiting`, :class:`JobDelayed`,
+        :class:`JobStalled`... and last :class:`JobCompleted`, :class:`JobFailed`
+        (for good) or :class:`JobRemoved`; a job that finished already yields
+        just its outcome. Raises :class:`JobNotFoundError` when there is no such
+        job. ``aclose()`` stops early. Served by the queue's one event reader.
+        """
+        watch = self._watch(job_id, keep_all=True)
+        try:
+            if not await watch.start():
+                raise self._not_found(job_id)
+            while (event := await watch.next()) is not None:
+                yield event
+        finally:
+            watch.close()
+
+    def subscribe(self, listener: object) -> Subscription:
+        """Hand every completed, failed, progress and stalled event of this queue to
+        ``listener`` until the subscription closes.
+
+        ``listener`` has some of ``on_completed(JobCompleted)``,
+        ``on_failed(JobFailed)``, ``on_progress(JobProgressed)`` and
+        ``on_stalled(JobStalled)``, plain or async; each event carries the job
+        id and name (``None`` once the job is gone). Exceptions it raises are
+        logged. Use ``async with queue.subscribe(listener):`` (it returns once
+        events are followed), or keep the subscription and ``await
+        subscription.close()``. Call it on the event loop that runs it.
         """
         context = self.context()
-        client = context.client
-        events = context.keys["events"]
-        deadline = time.monotonic() + timeout
-        latest: Any = await client.xrevrange(events, count=1)
-        cursor: str = latest[0][0] if latest else "0-0"
-        fields = await context.backend.getJobData(job_id)
-        if fields and fields.get("finishedOn"):
-            # a completed job has a return value; a failed reason may remain from a retried attempt
-            if "returnvalue" in fields:
-                return self._outcome(job_id, fields["returnvalue"], None)
-            return self._outcome(job_id, None, fields.get("failedReason", ""))
-        if not fields:  # removed on completion already, or never added
-            history: Any = await client.xrevrange(events, cursor, "-", count=_HISTORY)
-            for _entry_id, entry in history:
-                if entry.get("jobId") == job_id and entry.get("event") in ("completed", "failed"):
-                    if entry["event"] == "completed":
-                        return self._outcome(job_id, entry.get("returnvalue"), None)
-                    return self._outcome(job_id, None, entry.get("failedReason", ""))
-            raise JobNotFoundError(
-                f"no job {job_id} in queue {self.name!r}: never added, or removed and its "
-                "events trimmed"
-            )
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(
-                    f"job {job_id} of queue {self.name!r} did not finish in {timeout} s"
-                )
-            block_ms = max(1, int(min(remaining, 2.0) * 1000))
-            batches: Any = await client.xread({events: cursor}, count=1000, block=block_ms)
-            for _stream, entries in batches or ():
-                for entry_id, entry in entries:
-                    cursor = entry_id
-                    if entry.get("jobId") != job_id:
-                        continue
-                    if entry.get("event") == "completed":
-                        return self._outcome(job_id, entry.get("returnvalue"), None)
-                    if entry.get("event") == "failed":
-                        return self._outcome(job_id, None, entry.get("failedReason", ""))
-            await asyncio.sleep(0)
+        return Subscription(
+            self._runtime.events(self.name), context.pipeline, context.keys[""], listener
+        )
 
-    def _outcome(self, job_id: str, returned: str | None, failed: str | None) -> JsonValue:
-        if failed is not None:
-            raise JobFailedError(self.name, job_id, failed)
-        return _json(returned)
+    def _watch(self, job_id: str, *, keep_all: bool) -> JobWatch:
+        context = self.context()
+        return JobWatch(
+            self._runtime.events(self.name),
+            context.pipeline,
+            job_id=job_id,
+            job_key=context.job_key(job_id),
+            keep_all=keep_all,
+        )
+
+    def _not_found(self, job_id: str) -> JobNotFoundError:
+        return JobNotFoundError(
+            f"no job {job_id} in queue {self.name!r}: never added, or removed and its "
+            "events trimmed"
+        )
 
     def __repr__(self) -> str:
         return f"QueueHandle({self.name!r})"

@@ -23,7 +23,8 @@ from ..definitions.config import QueueConfig
 from ..definitions.connection import ConnectionSpec
 from .autopipeline import AutoPipeline
 from .cluster import resolve_cluster
-from .connection import command_client
+from .connection import blocking_client, command_client
+from .events import EventReader
 from .health import WorkerHealthReport, read_health
 from .queue_context import QueueContext, load_scripts
 
@@ -43,6 +44,7 @@ class _LoopResources:
     pipeline: AutoPipeline
     contexts: dict[str, QueueContext] = field(default_factory=dict[str, QueueContext])
     groups: set[WorkerGroup] = field(default_factory=set["WorkerGroup"])
+    readers: dict[str, EventReader] = field(default_factory=dict[str, EventReader])
 
 
 class Runtime:
@@ -116,6 +118,22 @@ class Runtime:
             opts=opts,
         )
 
+    def events(self, queue: str) -> EventReader:
+        """The reader of ``queue``'s event stream on the running loop (one per queue and loop,
+        on a connection of its own, opened when something first waits or listens)."""
+        resources = self._resources()
+        reader = resources.readers.get(queue)
+        if reader is None:
+            keys = self.context(queue).keys
+            reader = EventReader(
+                queue=queue,
+                stream=keys["events"],
+                connect=lambda: blocking_client(self.connection()),
+                client_name=f"{keys['']}events",
+            )
+            resources.readers[queue] = reader
+        return reader
+
     def connection(self) -> ConnectionSpec:
         """Where this runtime's clients connect: the config's connection, or for a Redis
         Cluster the node that owns the prefix's slot (asked once, on first use)."""
@@ -146,6 +164,8 @@ class Runtime:
         for group in list(resources.groups):
             await group.close()
         resources.groups.clear()
+        for reader in resources.readers.values():
+            await reader.close()
         await resources.pipeline.close()
         with contextlib.suppress(Exception):
             await resources.client.aclose()
