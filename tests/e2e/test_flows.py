@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from bullmq_codegen.runtime import Producer
-from bullmq_codegen.runtime.flows import FlowJob, FlowNode, add_flow
+from bullmq_codegen.runtime import JobFailedError, Producer, Runtime
+from bullmq_codegen.runtime.flows import FlowError, FlowJob, FlowNode, add_flow
 from bullmq_codegen.testing import RedisSource
 from bullmq_codegen.testing.node import node_bullmq
 
@@ -263,3 +263,151 @@ async def test_stored_as_node_flow_producer_stores_it(
     mine_deps = await client.smembers(f"{prefix}:orders:p-root:dependencies")
     assert len(mine_deps) == len(children)
     assert {ours(key) for key in theirs_deps} == mine_deps
+
+
+async def flow_with_a_failing_child(flows: Flows, **policy: object) -> FlowJob[Any, Any]:
+    """Order 5: part ``ok`` (10 cents), and part ``bad``, which fails, with ``policy``."""
+    return await add_flow(
+        flows.order_node(
+            5, flows.part_node("ok", 10), flows.part_node("bad", 1, fail=True, **policy)
+        )
+    )
+
+
+async def test_fail_parent_on_failure_fails_the_parent_unrun(flowcase: ModuleType) -> None:
+    from flowcase import jobs
+
+    flows = Flows(flowcase)
+    root = await flow_with_a_failing_child(flows, failParentOnFailure=True)
+    bad = root.children[1]
+    async with flowcase.create_workers():
+        with pytest.raises(JobFailedError) as failed:
+            await root.job.result(timeout=15)
+    assert failed.value.reason == f"child {flows.key(bad)} failed"
+    assert root.job.id not in jobs.SEEN
+
+
+async def test_ignore_dependency_on_failure_runs_the_parent_and_keeps_the_failure(
+    flowcase: ModuleType, redis_env: RedisSource, prefix: str, node_modules: Path
+) -> None:
+    from flowcase import jobs
+    from flowcase.schemas import Total
+
+    flows = Flows(flowcase)
+    root = await flow_with_a_failing_child(flows, ignoreDependencyOnFailure=True)
+    ok, bad = root.children
+    async with flowcase.create_workers():
+        assert await root.job.result(timeout=15) == Total(order_id=5, cents=10, parts=1)
+    assert jobs.SEEN[root.job.id][0] == {flows.key(ok): {"sku": "ok", "cents": 10}}
+    failures = {flows.key(bad): "no quote for bad"}
+    assert await flowcase.orders_queue.context().client.hgetall(flows.key(root) + ":failed") == (
+        failures
+    )
+    seen = await node(node_modules, "children", redis_env.url, prefix, "orders", root.job.id)
+    assert seen["ignored"] == failures
+
+
+async def test_remove_dependency_on_failure_runs_the_parent_forgetting_the_child(
+    flowcase: ModuleType, redis_env: RedisSource, prefix: str, node_modules: Path
+) -> None:
+    from flowcase import jobs
+    from flowcase.schemas import Total
+
+    flows = Flows(flowcase)
+    root = await flow_with_a_failing_child(flows, removeDependencyOnFailure=True)
+    ok, _ = root.children
+    async with flowcase.create_workers():
+        assert await root.job.result(timeout=15) == Total(order_id=5, cents=10, parts=1)
+    assert jobs.SEEN[root.job.id][0] == {flows.key(ok): {"sku": "ok", "cents": 10}}
+    seen = await node(node_modules, "children", redis_env.url, prefix, "orders", root.job.id)
+    assert seen["ignored"] == {}
+    assert seen["dependencies"]["processed"] == {flows.key(ok): {"sku": "ok", "cents": 10}}
+
+
+async def test_without_a_policy_the_parent_waits_for_its_failed_child(
+    flowcase: ModuleType,
+) -> None:
+    flows = Flows(flowcase)
+    root = await flow_with_a_failing_child(flows)
+    ok, bad = root.children
+    async with flowcase.create_workers():
+        with pytest.raises(JobFailedError):
+            await bad.job.result(timeout=15)
+        await ok.job.result(timeout=15)
+        assert await root.job.state() == "waiting-children"
+    dependencies = await flowcase.orders_queue.context().client.smembers(
+        flows.key(root) + ":dependencies"
+    )
+    assert dependencies == {flows.key(bad)}
+
+
+async def test_continue_parent_on_failure_starts_the_parent_at_once(
+    flowcase: ModuleType,
+) -> None:
+    """The parent runs as soon as ``bad`` fails, while its other child is still delayed; as
+    with Node, completing it then is refused (pending dependencies) and fails the attempt."""
+    from flowcase import jobs
+
+    flows = Flows(flowcase)
+    root = await add_flow(
+        flows.order_node(
+            6,
+            flows.part_node("later", 10, delay=60_000),
+            flows.part_node("bad", 1, fail=True, continueParentOnFailure=True),
+        )
+    )
+    later, bad = root.children
+    async with flowcase.create_workers():
+        with pytest.raises(JobFailedError) as failed:
+            await root.job.result(timeout=15)
+    assert jobs.SEEN[root.job.id][0] == {}
+    assert failed.value.reason == f"Job {root.job.id} has pending dependencies. moveToFinished"
+    assert await later.job.state() == "delayed"
+    client = flowcase.orders_queue.context().client
+    assert await client.hgetall(flows.key(root) + ":failed") == {flows.key(bad): "no quote for bad"}
+
+
+async def test_flows_that_cannot_work_are_refused_before_anything_is_added(
+    flowcase: ModuleType,
+) -> None:
+    from flowcase.jobs import quote_part
+    from flowcase.schemas import PartRequest
+
+    flows = Flows(flowcase)
+    with pytest.raises(
+        FlowError, match=r"'quotePart' and 'quotePart'\) have jobId 'twin' in queue 'parts'"
+    ):
+        await add_flow(
+            flows.order_node(
+                1, flows.part_node("a", 1, jobId="twin"), flows.part_node("b", 2, jobId="twin")
+            )
+        )
+    with pytest.raises(FlowError, match="has children and deduplication"):
+        flows.order_node(1, flows.part_node("a", 1), deduplication={"id": "d"})
+    with pytest.raises(FlowError, match="sets failParentOnFailure, ignoreDependencyOnFailure"):
+        flows.part_node("a", 1, failParentOnFailure=True, ignoreDependencyOnFailure=True)
+    other = Runtime(flowcase.queues.runtime.config)
+    elsewhere = Producer(other.queue("parts"), "quotePart", PartRequest, quote_part)
+    with pytest.raises(FlowError, match="of another connection than the root 'assembleOrder'"):
+        await add_flow(flows.order_node(1, flow_node(elsewhere, PartRequest(sku="x", cents=1))))
+    await other.close()
+    for queue in (flowcase.orders_queue, flowcase.parts_queue):
+        counts = await queue.counts()
+        assert set(counts.by_state().values()) == {0}
+
+
+async def test_existing_children_are_reported_or_refused_as_bullmq_does(
+    flowcase: ModuleType,
+) -> None:
+    flows = Flows(flowcase)
+    alone = await add_flow(flows.part_node("solo", 3, jobId="solo"))  # a flow of one job
+    first = await add_flow(
+        flows.order_node(1, flows.part_node("solo", 3, jobId="solo"), flows.part_node("new", 4))
+    )
+    assert [job.job.duplicate for job in first.walk()] == [False, True, False]
+    assert first.children[0].job.id == alone.job.id == "solo"
+    # "solo" is now the child of a parent that exists: BullMQ refuses to move it to another
+    with pytest.raises(
+        FlowError, match="job solo\\) was refused by BullMQ, the rest of the flow added"
+    ):
+        await add_flow(flows.order_node(2, flows.part_node("solo", 3, jobId="solo")))

@@ -46,6 +46,19 @@ class Route:
     stats: RouteStats = field(default_factory=RouteStats)
 
 
+_CHILDREN_PENDING_OR_FAILED = (-4, -9)
+"""bullmq's codes for a parent that cannot complete while children are pending or have
+failed (``continueParentOnFailure`` runs it early); it still holds the job's lock."""
+
+
+class _Refused(Exception):
+    """BullMQ refused to complete the job; ``error`` says why."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class _Controls:
     """What a running job may do to itself: progress and log rows; what its children left."""
 
@@ -176,7 +189,15 @@ class JobRunner:
         finally:
             route.stats.active -= 1
         duration = time.monotonic() - started
-        next_job = await self._complete(raw, token, opts, route, value, fetch_next())
+        try:
+            next_job = await self._complete(raw, token, opts, route, value, fetch_next())
+        except _Refused as refused:
+            # As Node's worker does: a completion BullMQ refuses fails the attempt instead.
+            try:
+                raise refused.error from None
+            except Exception as error:
+                await self._fail(raw, token, info, route, error, duration, job)
+            return None
         route.stats.completed += 1
         notify(self._listeners, lambda listener: listener.on_completed(info, duration))
         return next_job
@@ -228,16 +249,12 @@ class JobRunner:
             self._report_error(error)
             return None
         if isinstance(result, int) and result < 0:
-            self._report_error(
-                self._ctx.backend.scripts.finishedErrors(
-                    {
-                        "code": result,
-                        "jobId": raw.id,
-                        "command": "moveToFinished",
-                        "state": "active",
-                    }
-                )
+            refusal = self._ctx.backend.scripts.finishedErrors(
+                {"code": result, "jobId": raw.id, "command": "moveToFinished", "state": "active"}
             )
+            self._report_error(refusal)
+            if result in _CHILDREN_PENDING_OR_FAILED:
+                raise _Refused(refusal)
             return None
         job, limit_delay, delay_until = parse_next_job(result)
         if fetch_next:
