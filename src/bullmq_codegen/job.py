@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic, Protocol, overload
+from typing import TYPE_CHECKING, Any, Generic, Protocol, cast, overload
 
 from pydantic import BaseModel, JsonValue, TypeAdapter
 from typing_extensions import TypeVar
@@ -161,8 +161,11 @@ class Job(Generic[P_co, G]):
         Keys are the children's job keys (``bull:queue:id``), as BullMQ's
         ``getChildrenValues`` returns them.
         """
+        given: object = result_type
         adapter: TypeAdapter[Any] = (
-            result_type if isinstance(result_type, TypeAdapter) else TypeAdapter(result_type)
+            cast("TypeAdapter[Any]", given)  # type: ignore[redundant-cast]  # pyright needs it
+            if isinstance(given, TypeAdapter)
+            else TypeAdapter(result_type)
         )
         raw = await self._controls.children_values()
         return {key: adapter.validate_json(value) for key, value in raw.items()}

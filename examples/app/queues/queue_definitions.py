@@ -1,8 +1,10 @@
 """Queue definitions of the example app: the original design's reference example, in Python.
 
 Two queues, one worker each. ``emailSend`` validates its payload with
-``EmailSend``; ``dbOperations`` takes no payload and delays every job by 5 s.
-Run ``bullmq-codegen generate`` to (re)write ``generated/`` beside this file.
+``EmailSend`` and returns an ``EmailSent`` result; ``dbCleanUp`` takes no
+payload, runs every night on a job scheduler, and its jobs wait 5 s (a default
+job option of that job name alone). Run ``bullmq-codegen generate`` to
+(re)write ``generated/`` beside this file.
 """
 
 from __future__ import annotations
@@ -30,9 +32,17 @@ class EmailSend(BaseModel):
     template: str
 
 
-async def send_email(job: Job[EmailSend]) -> None:
+class EmailSent(BaseModel):
+    """Result of the ``afterSignUpEmail`` job."""
+
+    to: EmailAddress
+    message_id: str
+
+
+async def send_email(job: Job[EmailSend]) -> EmailSent:
     """Send the sign-up e-mail (the example only logs it)."""
     log.info("Sending email: %s", job.payload.model_dump())
+    return EmailSent(to=job.payload.to, message_id=f"<{job.id}@example.com>")
 
 
 async def clean_db(job: Job[None]) -> None:
@@ -67,13 +77,16 @@ queue_config = create_queue_config(
                 "defaultJobOptions": {
                     "removeOnComplete": 10,
                     "removeOnFail": 10,
-                    "delay": 5000,
                 },
             },
             "workers": {
                 "dbCleanUp": {
                     # No schema: a job without payload.
                     "processor": clean_db,
+                    # Job options of this job name alone, over the queue's defaults.
+                    "defaultJobOptions": {"delay": 5000},
+                    # A BullMQ job scheduler, upserted when the workers start.
+                    "schedules": {"nightly": {"pattern": "0 3 * * *", "tz": "Europe/Berlin"}},
                     "options": {
                         "concurrency": 1,
                         "limiter": {"max": 1, "duration": 30000},

@@ -26,7 +26,9 @@ from ..errors import Problem
 from .connection import ConnectionSpec, RedisConnectionOptions
 from .naming import name_problem, snake_case
 from .options import JobOptions, WorkerOptions
+from .schedules import schedule_problems, shared_schedule_problems
 from .shapes import QueueDefinition, WorkerDefinition
+from .worker_checks import custom_backoff_problem, derivation_problems
 
 __all__ = ["QUEUE_LEVEL_WORKER_OPTIONS", "validate_definitions"]
 
@@ -209,7 +211,23 @@ def _queue_problems(queue_name: str, queue: QueueDefinition, broken: _Broken) ->
         )
     for worker_name, worker in workers.items():
         problems.extend(_worker_problems(queue_name, worker_name, worker))
+        own = worker.get("defaultJobOptions", {})
+        backoff = custom_backoff_problem({**(defaults or {}), **own}, worker)
+        if backoff is not None:
+            where = "defaultJobOptions" if "backoff" in own else "options.defaultJobOptions"
+            problems.append(
+                Problem(
+                    backoff,
+                    queue=queue_name,
+                    worker=worker_name if "backoff" in own else None,
+                    key=f"{where}.backoff",
+                )
+            )
     problems.extend(_shared_option_problems(queue_name, workers))
+    problems.extend(
+        Problem(message, queue=queue_name, worker=worker, key=key)
+        for worker, key, message in shared_schedule_problems(workers)
+    )
     return problems
 
 
@@ -222,6 +240,18 @@ def _worker_problems(queue_name: str, worker_name: str, worker: WorkerDefinition
     problems.extend(
         Problem(message, queue=queue_name, worker=worker_name, key=f"options.{key}")
         for key, message in _worker_option_problems(options)
+    )
+    problems.extend(
+        Problem(message, queue=queue_name, worker=worker_name, key=f"defaultJobOptions.{key}")
+        for key, message in job_option_problems(worker.get("defaultJobOptions", {}))
+    )
+    problems.extend(
+        Problem(message, queue=queue_name, worker=worker_name, key=key)
+        for key, message in derivation_problems(worker)
+    )
+    problems.extend(
+        Problem(message, queue=queue_name, worker=worker_name, key=key)
+        for key, message in schedule_problems(worker.get("schedules", {}), worker.get("schema"))
     )
     return problems
 

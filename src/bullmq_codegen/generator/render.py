@@ -94,7 +94,14 @@ def template_context(model: DefinitionsModel) -> dict[str, Any]:
     queue_handles = sorted(queue.handle for queue in model.queues)
     routes = sorted(worker.route for worker in workers)
     producers = sorted(
-        name for worker in workers for name in (worker.producer, f"{worker.producer}_bulk")
+        name
+        for worker in workers
+        for name in (
+            worker.producer,
+            f"{worker.producer}_and_wait",
+            f"{worker.producer}_bulk",
+            worker.job_getter,
+        )
     )
     exports = {
         "queues.py": sorted(
@@ -108,9 +115,22 @@ def template_context(model: DefinitionsModel) -> dict[str, Any]:
     )
     imports = {
         "queues.py": _imports([model.config]),
-        "producers.py": _imports(worker.schema for worker in workers),
+        "producers.py": sorted(
+            {
+                *_imports(
+                    symbol
+                    for worker in workers
+                    for symbol in (worker.schema, worker.processor, worker.progress)
+                ),
+                *(statement for worker in workers for statement in worker.result.import_statements),
+            }
+        ),
         "workers.py": _imports(
-            [*(worker.schema for worker in workers), *(worker.processor for worker in workers)]
+            [
+                *(worker.schema for worker in workers),
+                *(worker.processor for worker in workers),
+                *(worker.progress for worker in workers),
+            ]
         ),
         "__init__.py": [],
         "__main__.py": [],

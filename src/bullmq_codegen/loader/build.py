@@ -15,8 +15,9 @@ from types import ModuleType
 from ..definitions.config import QueueConfig
 from ..definitions.naming import snake_case
 from ..errors import DefinitionError, Problem
+from .annotations import return_type, spell_type
 from .importer import DefinitionsTarget, imported, parse_target, shown_path
-from .model import DefinitionsModel, QueueModel, SymbolRef, WorkerModel
+from .model import DefinitionsModel, QueueModel, SymbolRef, TypeExpr, WorkerModel
 from .source import SourceIndex
 
 __all__ = ["GENERATED_NAMES", "load_definitions"]
@@ -40,6 +41,7 @@ GENERATED_NAMES = frozenset(
         "ROUTES",
         "EnqueuedJob",
         "JobOptions",
+        "JobRef",
         "JobRoute",
         "Producer",
         "QueueHandle",
@@ -74,8 +76,8 @@ def _build(target: DefinitionsTarget, module: ModuleType) -> DefinitionsModel:
         for worker_name in sorted(config.queue(queue_name)["workers"], key=snake_case):
             definition = config.worker(queue_name, worker_name)
             line = index.line_of(queue_name, worker_name)
-            refs: dict[str, SymbolRef | None] = {"schema": None}
-            for key in ("processor", "schema"):
+            refs: dict[str, SymbolRef | None] = {"schema": None, "progress": None}
+            for key in ("processor", "schema", "progress"):
                 if key not in definition:
                     continue
                 found = _symbol(definition.get(key), key, names)
@@ -93,7 +95,22 @@ def _build(target: DefinitionsTarget, module: ModuleType) -> DefinitionsModel:
                 else:
                     refs[key] = found
             processor = refs.get("processor")
-            if processor is None or ("schema" in definition and refs["schema"] is None):
+            if processor is None or any(
+                key in definition and refs[key] is None for key in ("schema", "progress")
+            ):
+                continue
+            result = _result_type(definition["processor"], names)
+            if isinstance(result, str):
+                problems.append(
+                    Problem(
+                        f"processor {processor.expression}: {result}",
+                        queue=queue_name,
+                        worker=worker_name,
+                        key="processor",
+                        file=shown,
+                        line=line,
+                    )
+                )
                 continue
             workers.append(
                 WorkerModel(
@@ -104,6 +121,8 @@ def _build(target: DefinitionsTarget, module: ModuleType) -> DefinitionsModel:
                     processor=processor,
                     schema=refs["schema"],
                     line=line,
+                    result=result,
+                    progress=refs["progress"],
                 )
             )
         queues.append(
@@ -120,6 +139,18 @@ def _build(target: DefinitionsTarget, module: ModuleType) -> DefinitionsModel:
     return DefinitionsModel(
         module=target.module, config=config_ref, source=source, queues=tuple(queues)
     )
+
+
+def _result_type(processor: object, names: _Aliases) -> TypeExpr | str:
+    """The processor's result type as generated code writes it, or why it cannot."""
+    assert callable(processor)
+    hint, problem = return_type(processor)
+    if problem is not None:
+        return problem
+    spelled = spell_type(hint, lambda cls: _symbol(cls, "result type", names))
+    if isinstance(spelled, str):
+        return f"its return type cannot be written in generated code: {spelled}"
+    return spelled
 
 
 def _find_config(target: DefinitionsTarget, module: ModuleType) -> tuple[str, QueueConfig]:
@@ -170,7 +201,14 @@ def _derived_names(config: QueueConfig) -> frozenset[str]:
         for worker_name in queue["workers"]:
             worker = snake_case(worker_name)
             names.update(
-                {f"enqueue_{worker}", f"enqueue_{worker}_bulk", f"{worker}_worker", f"_{worker}"}
+                {
+                    f"enqueue_{worker}",
+                    f"enqueue_{worker}_and_wait",
+                    f"enqueue_{worker}_bulk",
+                    f"get_{worker}_job",
+                    f"{worker}_worker",
+                    f"_{worker}",
+                }
             )
     return frozenset(names)
 
@@ -203,7 +241,7 @@ def _symbol(obj: object, what: str, names: _Aliases) -> SymbolRef | str:
     if not isinstance(module_name, str) or not isinstance(qualname, str):
         return (
             f"{what} {obj!r} has no importable name: generated code imports it by name, "
-            f"so make it a module-level {'class' if what == 'schema' else 'async function'}"
+            f"so make it a module-level {'async function' if what == 'processor' else 'class'}"
         )
     if "<locals>" in qualname or "<lambda>" in qualname:
         return (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DefinitionsModel", "QueueModel", "SymbolRef", "WorkerModel"]
+__all__ = ["DefinitionsModel", "QueueModel", "SymbolRef", "TypeExpr", "WorkerModel"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +37,23 @@ class SymbolRef:
 
 
 @dataclass(frozen=True, slots=True)
+class TypeExpr:
+    """A type as generated code writes it (``EmailResult``, ``list[Row] | None``)."""
+
+    expression: str
+    """The type expression."""
+    symbols: tuple[SymbolRef, ...] = ()
+    """User classes it names, imported by generated code."""
+    imports: tuple[str, ...] = ()
+    """Other import statements it needs (``from pydantic import JsonValue``)."""
+
+    @property
+    def import_statements(self) -> tuple[str, ...]:
+        """Every import statement the expression needs."""
+        return (*(symbol.import_statement for symbol in self.symbols), *self.imports)
+
+
+@dataclass(frozen=True, slots=True)
 class WorkerModel:
     """A worker: one job name of one queue, its processor and optional schema."""
 
@@ -49,6 +66,20 @@ class WorkerModel:
     processor: SymbolRef
     schema: SymbolRef | None
     line: int | None
+    result: TypeExpr = TypeExpr("None")
+    """The job's result type: the processor's return annotation."""
+    progress: SymbolRef | None = None
+    """The progress model the worker declares; progress is a number without one."""
+
+    @property
+    def payload_type(self) -> str:
+        """The payload type as generated code writes it (``None`` without schema)."""
+        return self.schema.expression if self.schema is not None else "None"
+
+    @property
+    def progress_type(self) -> str:
+        """The progress type as generated code writes it (``float`` without a model)."""
+        return self.progress.expression if self.progress is not None else "float"
 
     @property
     def queue_handle(self) -> str:
@@ -59,6 +90,11 @@ class WorkerModel:
     def producer(self) -> str:
         """Name of the generated producer function."""
         return f"enqueue_{self.python_name}"
+
+    @property
+    def job_getter(self) -> str:
+        """Name of the generated typed handle of a job by id (``get_after_sign_up_email_job``)."""
+        return f"get_{self.python_name}_job"
 
     @property
     def route(self) -> str:

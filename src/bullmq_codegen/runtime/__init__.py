@@ -8,9 +8,9 @@ from ..definitions.options import JobOptions
 from ..job import Job
 from .connection import describe_connection
 from .group import WorkerGroup
-from .handles import EnqueuedJob
+from .handles import EnqueuedJob, JobRef
 from .health import WorkerHealthReport
-from .producer import InvalidJobOptionsError, Producer
+from .producer import BulkValidationError, InvalidJobOptionsError, Producer
 from .queue import JobCounts, JobFailedError, JobNotFoundError, JobSnapshot, JobState, QueueHandle
 from .registry import Runtime
 from .routes import JobRoute
@@ -18,6 +18,7 @@ from .worker.events import JobInfo, RouteStats, WorkerListener, WorkerState
 from .worker.queue_worker import CloseResult, QueueWorker
 
 __all__ = [
+    "BulkValidationError",
     "CloseResult",
     "EnqueuedJob",
     "InvalidJobOptionsError",
@@ -27,6 +28,7 @@ __all__ = [
     "JobInfo",
     "JobNotFoundError",
     "JobOptions",
+    "JobRef",
     "JobRoute",
     "JobSnapshot",
     "JobState",

@@ -1,32 +1,36 @@
-"""The handle a producer returns for the job it added."""
+"""Handles on jobs: the one a producer returns, and one for a job known by its id."""
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic
 
 from pydantic import JsonValue
+from typing_extensions import TypeVar
 
 from ..definitions.options import JobOptions
 from .queue import JobSnapshot, JobState, QueueHandle
+from .results import ResultType
 
-__all__ = ["EnqueuedJob"]
+__all__ = ["EnqueuedJob", "JobRef"]
 
 P_co = TypeVar("P_co", covariant=True)
+R = TypeVar("R", default=Any)
 
 
-class EnqueuedJob(Generic[P_co]):
-    """A job added to a queue: its id, what was sent, and ways to follow it."""
+class JobRef(Generic[R]):
+    """A job of one name, known by its id: its state, and its result typed ``R``.
 
-    __slots__ = ("_id", "_name", "_options", "_payload", "_queue")
+    The generated ``get_<worker>_job(job_id)`` makes one, for an API that
+    returned a job id and is asked for its result later.
+    """
 
-    def __init__(
-        self, *, queue: QueueHandle, id: str, name: str, payload: P_co, options: JobOptions
-    ) -> None:
+    __slots__ = ("_id", "_name", "_queue", "_result")
+
+    def __init__(self, *, queue: QueueHandle, id: str, name: str, result: ResultType[R]) -> None:
         self._queue = queue
         self._id = id
         self._name = name
-        self._payload = payload
-        self._options = options
+        self._result = result
 
     @property
     def id(self) -> str:
@@ -40,18 +44,8 @@ class EnqueuedJob(Generic[P_co]):
 
     @property
     def queue(self) -> QueueHandle:
-        """The queue the job was added to."""
+        """The queue the job is in."""
         return self._queue
-
-    @property
-    def payload(self) -> P_co:
-        """The payload as sent (validated); ``None`` for a job without schema."""
-        return self._payload
-
-    @property
-    def options(self) -> JobOptions:
-        """The job options sent: the queue's defaults merged with the call's."""
-        return self._options
 
     async def state(self) -> JobState:
         """Where the job is now."""
@@ -61,13 +55,58 @@ class EnqueuedJob(Generic[P_co]):
         """The job as stored now (``None`` once removed)."""
         return await self._queue.get_job(self._id)
 
-    async def wait_until_finished(self, *, timeout: float = 30.0) -> JsonValue:
-        """The processor's result (as stored JSON) once the job completes.
+    async def result(self, *, timeout: float = 30.0) -> R:
+        """The processor's result, validated as its return type, once the job completes.
 
-        Raises :class:`~bullmq_codegen.runtime.JobFailedError` if it fails for
-        good, ``TimeoutError`` after ``timeout`` seconds.
+        Raises :class:`~bullmq_codegen.runtime.JobFailedError` (with the failed
+        reason and attempts made) when the job fails for good, ``TimeoutError``
+        after ``timeout`` seconds (the job is left alone), and
+        :class:`~bullmq_codegen.runtime.JobNotFoundError` when there is no such job.
         """
+        text = await self._queue.wait_for_result(self._id, timeout=timeout)
+        return self._result.validate_json(text)
+
+    async def wait_until_finished(self, *, timeout: float = 30.0) -> JsonValue:
+        """The processor's result as stored JSON (not validated) once the job completes."""
         return await self._queue.wait_until_finished(self._id, timeout=timeout)
 
     def __repr__(self) -> str:
-        return f"EnqueuedJob(queue={self._queue.name!r}, name={self._name!r}, id={self._id!r})"
+        return f"{type(self).__name__}(queue={self._queue.name!r}, name={self._name!r}, id={self._id!r})"
+
+
+class EnqueuedJob(JobRef[R], Generic[P_co, R]):
+    """A job a producer added: what was sent, whether it was a duplicate, and its result."""
+
+    __slots__ = ("_duplicate", "_options", "_payload")
+
+    def __init__(
+        self,
+        *,
+        queue: QueueHandle,
+        id: str,
+        name: str,
+        payload: P_co,
+        options: JobOptions,
+        result: ResultType[R],
+        duplicate: bool = False,
+    ) -> None:
+        super().__init__(queue=queue, id=id, name=name, result=result)
+        self._payload = payload
+        self._options = options
+        self._duplicate = duplicate
+
+    @property
+    def payload(self) -> P_co:
+        """The payload as sent (validated); ``None`` for a job without schema."""
+        return self._payload
+
+    @property
+    def options(self) -> JobOptions:
+        """The job options sent: the queue's, then the job name's defaults, then the call's."""
+        return self._options
+
+    @property
+    def duplicate(self) -> bool:
+        """Whether the job already existed: its ``jobId`` or deduplication id was taken, so
+        nothing was added and :attr:`id` is the existing job's."""
+        return self._duplicate

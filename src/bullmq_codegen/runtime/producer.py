@@ -4,80 +4,131 @@ Validation happens before anything reaches Redis. The payload is checked in
 the form it travels in: dumped to JSON and validated back, so what a worker
 receives is exactly what its schema accepts (a model built with
 ``model_construct`` or mutated after construction is caught here, not there).
+Options are merged in this order, each over the one before: the queue's
+``defaultJobOptions``, the job name's ``defaultJobOptions``, the job id or
+deduplication id the worker derives from the payload, the call's options.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from functools import cache
-from typing import Generic, TypeVar, cast, overload
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, cast, overload
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, JsonValue
+from typing_extensions import TypeVar
 
 from ..definitions.options import JobOptions
-from ..definitions.validation import job_option_problems
-from ..errors import BullMQCodegenError
 from .adding import add_job, add_jobs
-from .handles import EnqueuedJob
+from .bulk_errors import BulkValidationError, check_all
+from .handles import EnqueuedJob, JobRef
+from .idempotent import add_job_reporting_duplicate
+from .job_options import InvalidJobOptionsError, check_job_options, derived_options, name_defaults
 from .queue import QueueHandle
+from .results import ResultType
 
-__all__ = ["InvalidJobOptionsError", "Producer"]
+if TYPE_CHECKING:
+    from ..job import Job
+
+__all__ = ["BulkValidationError", "InvalidJobOptionsError", "Producer"]
 
 P = TypeVar("P")
+R = TypeVar("R", default=JsonValue)
+G = TypeVar("G", default=float)
 M = TypeVar("M", bound=BaseModel)
+RT = TypeVar("RT")
+GM = TypeVar("GM", bound=BaseModel)
 
 
-class InvalidJobOptionsError(BullMQCodegenError, ValueError):
-    """Job options that BullMQ would refuse or misread; nothing was added."""
+class Producer(Generic[P, R, G]):
+    """Adds jobs named ``name`` to ``queue``, their payload validated by ``schema``.
 
+    ``processor`` (the job name's processor) gives the result type ``R``; a
+    producer made without it reads results as plain JSON.
+    """
 
-@cache
-def _options_adapter() -> TypeAdapter[JobOptions]:
-    return TypeAdapter(JobOptions)
-
-
-def check_job_options(options: Mapping[str, object], where: str) -> JobOptions:
-    """``options`` as valid job options, or :class:`InvalidJobOptionsError` naming each problem."""
-    try:
-        valid = _options_adapter().validate_python(options, strict=True)
-    except ValidationError as error:
-        details = "; ".join(
-            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
-            for item in error.errors()
-        )
-        raise InvalidJobOptionsError(f"invalid job options for {where}: {details}") from None
-    problems = job_option_problems(valid)
-    if problems:
-        details = "; ".join(f"{key}: {message}" for key, message in problems)
-        raise InvalidJobOptionsError(f"invalid job options for {where}: {details}")
-    return valid
-
-
-class Producer(Generic[P]):
-    """Adds jobs named ``name`` to ``queue``, their payload validated by ``schema``."""
-
-    __slots__ = ("_defaults", "_where", "name", "queue", "schema")
+    __slots__ = ("_defaults", "_derive", "_where", "name", "progress", "queue", "result", "schema")
 
     @overload
-    def __init__(self: Producer[M], queue: QueueHandle, name: str, schema: type[M]) -> None: ...
+    def __init__(
+        self: Producer[M, RT, GM],
+        queue: QueueHandle,
+        name: str,
+        schema: type[M],
+        processor: Callable[[Job[M, GM]], Awaitable[RT]],
+        *,
+        progress: type[GM],
+    ) -> None: ...
 
     @overload
-    def __init__(self: Producer[None], queue: QueueHandle, name: str, schema: None) -> None: ...
+    def __init__(
+        self: Producer[M, RT, float],
+        queue: QueueHandle,
+        name: str,
+        schema: type[M],
+        processor: Callable[[Job[M]], Awaitable[RT]],
+        *,
+        progress: None = None,
+    ) -> None: ...
 
-    def __init__(self, queue: QueueHandle, name: str, schema: type[BaseModel] | None) -> None:
+    @overload
+    def __init__(
+        self: Producer[M, JsonValue, float], queue: QueueHandle, name: str, schema: type[M]
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self: Producer[None, RT, GM],
+        queue: QueueHandle,
+        name: str,
+        schema: None,
+        processor: Callable[[Job[None, GM]], Awaitable[RT]],
+        *,
+        progress: type[GM],
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self: Producer[None, RT, float],
+        queue: QueueHandle,
+        name: str,
+        schema: None,
+        processor: Callable[[Job[None]], Awaitable[RT]],
+        *,
+        progress: None = None,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self: Producer[None, JsonValue, float], queue: QueueHandle, name: str, schema: None
+    ) -> None: ...
+
+    def __init__(
+        self,
+        queue: QueueHandle,
+        name: str,
+        schema: type[BaseModel] | None,
+        processor: Callable[..., Awaitable[Any]] | None = None,
+        *,
+        progress: type[BaseModel] | None = None,
+    ) -> None:
         self.queue = queue
         self.name = name
         self.schema = schema
+        self.progress = progress
+        self.result: ResultType[R] = (
+            ResultType.of(processor) if processor is not None else ResultType(JsonValue)
+        )
         self._where = f"job {name!r} of queue {queue.name!r}"
         self._defaults: JobOptions | None = None
+        self._derive: Callable[[BaseModel | None], JobOptions] | None = None
 
-    def wire_json(self, payload: P) -> str:
-        """The JSON data sent for ``payload``; raises ``ValidationError`` when it is invalid."""
+    def validated(self, payload: P) -> tuple[BaseModel | None, str]:
+        """The payload as a model and the JSON data sent for it; raises ``ValidationError``."""
         schema = self.schema
         if schema is None:
             if payload is not None:
                 raise TypeError(f"{self._where} takes no payload (its worker has no schema)")
-            return "{}"
+            return None, "{}"
         model: BaseModel
         if isinstance(payload, schema):
             model = payload
@@ -90,39 +141,80 @@ class Producer(Generic[P]):
         # Aliases are the names on the wire (what Node sends and the worker validates);
         # computed fields are derived, so they are not sent.
         text = model.model_dump_json(by_alias=True, exclude_computed_fields=True, warnings=False)
-        schema.model_validate_json(text)  # what the worker will validate, checked now
-        return text
+        return schema.model_validate_json(text), text  # what the worker will validate, now
 
-    def job_options(self, options: Mapping[str, object]) -> JobOptions:
-        """The queue's default job options overridden by the call's ``options``."""
+    def wire_json(self, payload: P) -> str:
+        """The JSON data sent for ``payload``; raises ``ValidationError`` when it is invalid."""
+        return self.validated(payload)[1]
+
+    def job_options(
+        self, options: Mapping[str, object], model: BaseModel | None = None
+    ) -> JobOptions:
+        """The options of a job of this name with payload ``model`` and the call's ``options``."""
         if self._defaults is None:
-            self._defaults = self.queue.default_job_options
+            config = self.queue.config
+            self._defaults = name_defaults(config, self.queue.name, self.name)
+            self._derive = derived_options(config.worker(self.queue.name, self.name))
+        derived: JobOptions = self._derive(model) if self._derive is not None else {}
         if not options:
-            return dict(self._defaults)  # type: ignore[return-value]
-        return cast("JobOptions", {**self._defaults, **check_job_options(options, self._where)})
+            return cast("JobOptions", {**self._defaults, **derived})
+        call = check_job_options(options, self._where)
+        return cast("JobOptions", {**self._defaults, **derived, **call})
 
-    async def enqueue(self, payload: P, options: Mapping[str, object]) -> EnqueuedJob[P]:
+    async def enqueue(self, payload: P, options: Mapping[str, object]) -> EnqueuedJob[P, R]:
         """Validate ``payload`` and ``options``, then add one job."""
-        data = self.wire_json(payload)
-        merged = self.job_options(options)
-        job_id = await add_job(self.queue.context(), self.name, data, merged)
+        model, data = self.validated(payload)
+        merged = self.job_options(options, model)
+        context = self.queue.context()
+        duplicate = False
+        if merged.get("jobId") or merged.get("deduplication"):
+            job_id, duplicate = await add_job_reporting_duplicate(context, self.name, data, merged)
+        else:
+            job_id = await add_job(context, self.name, data, merged)
         return EnqueuedJob(
-            queue=self.queue, id=str(job_id), name=self.name, payload=payload, options=merged
+            queue=self.queue,
+            id=job_id,
+            name=self.name,
+            payload=payload,
+            options=merged,
+            result=self.result,
+            duplicate=duplicate,
         )
+
+    async def enqueue_and_wait(
+        self, payload: P, options: Mapping[str, object], *, timeout: float = 30.0
+    ) -> R:
+        """Add one job and return its typed result once it completes (see ``JobRef.result``)."""
+        job = await self.enqueue(payload, options)
+        return await job.result(timeout=timeout)
 
     async def enqueue_bulk(
         self, payloads: Iterable[P], options: Mapping[str, object]
-    ) -> list[EnqueuedJob[P]]:
-        """Validate every payload, then add all the jobs in one transaction (all or none)."""
+    ) -> list[EnqueuedJob[P, R]]:
+        """Validate every payload, then add all the jobs (nothing when any payload is invalid).
+
+        :class:`BulkValidationError` names the index of every invalid payload.
+        """
         items = list(payloads)
-        data = [self.wire_json(payload) for payload in items]
-        merged = self.job_options(options)
+        checked = check_all(items, self.validated, self._where)
+        per_job = [self.job_options(options, model) for model, _ in checked]
         if not items:
             return []
-        job_ids = await add_jobs(self.queue.context(), self.name, data, merged)
+        job_ids = await add_jobs(
+            self.queue.context(), self.name, [data for _, data in checked], per_job
+        )
         return [
             EnqueuedJob(
-                queue=self.queue, id=str(job_id), name=self.name, payload=payload, options=merged
+                queue=self.queue,
+                id=job_id,
+                name=self.name,
+                payload=payload,
+                options=job_options,
+                result=self.result,
             )
-            for job_id, payload in zip(job_ids, items, strict=True)
+            for job_id, payload, job_options in zip(job_ids, items, per_job, strict=True)
         ]
+
+    def job(self, job_id: str) -> JobRef[R]:
+        """A handle on job ``job_id`` of this name, to read its state and typed result."""
+        return JobRef(queue=self.queue, id=job_id, name=self.name, result=self.result)

@@ -29,7 +29,7 @@ wrong = [
         connection="redis://localhost",
     ),
     create_queue_config(
-        queues={"q": {"options": {"defaultJobOptions": {"backoff": {"type": "linear"}}}, "workers": {"w": {"processor": ping}}}},  # expect-error: unknown backoff type
+        queues={"q": {"options": {"defaultJobOptions": {"backoff": {"type": 5}}}, "workers": {"w": {"processor": ping}}}},  # expect-error: backoff type not a string
         connection="redis://localhost",
     ),
     create_queue_config(

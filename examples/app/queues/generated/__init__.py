@@ -9,9 +9,13 @@ package connects to nothing and starts no worker.
 
 from .producers import (
     enqueue_after_sign_up_email,
+    enqueue_after_sign_up_email_and_wait,
     enqueue_after_sign_up_email_bulk,
     enqueue_db_clean_up,
+    enqueue_db_clean_up_and_wait,
     enqueue_db_clean_up_bulk,
+    get_after_sign_up_email_job,
+    get_db_clean_up_job,
 )
 from .queues import (
     QueueName,
@@ -32,8 +36,12 @@ __all__ = [
     "db_operations_queue",
     "email_send_queue",
     "enqueue_after_sign_up_email",
+    "enqueue_after_sign_up_email_and_wait",
     "enqueue_after_sign_up_email_bulk",
     "enqueue_db_clean_up",
+    "enqueue_db_clean_up_and_wait",
     "enqueue_db_clean_up_bulk",
+    "get_after_sign_up_email_job",
+    "get_db_clean_up_job",
     "get_worker_health",
 ]

@@ -1,0 +1,150 @@
+"""The job model end to end: per-name defaults, typed results, derived job ids and
+deduplication (with ``duplicate`` said exactly), bulk errors by index, LIFO and priority."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from bullmq_codegen.runtime import BulkValidationError, JobFailedError
+from bullmq_codegen.testing import RedisSource
+
+from ..helpers import generated_case, import_fresh, purge_modules
+
+
+@pytest.fixture
+async def shop(redis_env: RedisSource, tmp_path: Path) -> AsyncIterator[ModuleType]:
+    root = generated_case("jobmodel", tmp_path, "shopfront/defs.py")
+    package = import_fresh(root, "shopfront.generated")
+    yield package
+    await package.close_connections()
+    purge_modules("shopfront")
+
+
+def defs(shop: ModuleType) -> ModuleType:
+    import shopfront.defs
+
+    return shopfront.defs
+
+
+async def test_options_merge_queue_then_job_name_then_call(shop: ModuleType) -> None:
+    order = defs(shop).Order(orderId=1, sku="tea")
+    job = await shop.enqueue_place_order(order)
+    stored = await job.snapshot()
+    assert stored is not None
+    assert stored.opts["attempts"] == 2  # the queue's default
+    assert stored.opts["priority"] == 5  # the job name's default
+    assert await job.state() == "prioritized"
+    overridden = await shop.enqueue_place_order(defs(shop).Order(orderId=2, sku="tea"), priority=1)
+    stored = await overridden.snapshot()
+    assert stored is not None
+    assert stored.opts["priority"] == 1
+    shipment = await shop.enqueue_notify_shipping(defs(shop).Shipment(order_id=1))
+    assert await shipment.state() == "delayed"  # notifyShipping's own delay, not the queue's
+    report = await shop.enqueue_build_report()
+    assert report.options.get("delay") is None
+    assert report.options["lifo"] is True
+
+
+async def test_and_wait_returns_the_typed_result(shop: ModuleType) -> None:
+    async with shop.create_workers():
+        receipt = await shop.enqueue_place_order_and_wait(
+            defs(shop).Order(orderId=7, sku="tea"), timeout=10
+        )
+        assert isinstance(receipt, defs(shop).Receipt)
+        assert receipt.order_id == 7
+        assert receipt.total_cents == 700
+        later = await shop.get_place_order_job("order-7").result(timeout=5)
+        assert later == receipt
+        report = await shop.enqueue_build_report_and_wait(timeout=10)
+        assert isinstance(report, list)
+        assert isinstance(report[0], int)
+
+
+async def test_a_failed_job_raises_with_reason_and_attempts(shop: ModuleType) -> None:
+    async with shop.create_workers():
+        with pytest.raises(JobFailedError) as raised:
+            await shop.enqueue_place_order_and_wait(
+                defs(shop).Order(orderId=8, sku=defs(shop).FAIL_SKU), timeout=10
+            )
+    assert "cannot place order 8" in raised.value.reason
+    assert raised.value.attempts_made == 2
+
+
+async def test_a_timeout_leaves_the_job_alone(shop: ModuleType) -> None:
+    job = await shop.enqueue_place_order(defs(shop).Order(orderId=9, sku="tea"))
+    with pytest.raises(TimeoutError):
+        await job.result(timeout=0.3)
+    assert await job.state() == "prioritized"  # no worker runs: still waiting its turn
+    async with shop.create_workers():
+        assert (await job.result(timeout=10)).order_id == 9
+
+
+async def test_a_derived_job_id_makes_one_job_and_says_which_call_was_a_duplicate(
+    shop: ModuleType,
+) -> None:
+    order = defs(shop).Order(orderId=11, sku="tea")
+    jobs = await asyncio.gather(*(shop.enqueue_place_order(order) for _ in range(20)))
+    assert {job.id for job in jobs} == {"order-11"}
+    assert sorted(job.duplicate for job in jobs) == [False] + [True] * 19
+    counts = await shop.orders_queue.counts()
+    assert counts.prioritized == 1
+    own = await shop.enqueue_place_order(order, jobId="manual-11")  # the call's jobId wins
+    assert own.id == "manual-11"
+    assert not own.duplicate
+
+
+async def test_deduplication_from_the_payload(shop: ModuleType) -> None:
+    shipment = defs(shop).Shipment(order_id=3)
+    first = await shop.enqueue_notify_shipping(shipment)
+    second = await shop.enqueue_notify_shipping(shipment)
+    assert (first.duplicate, second.duplicate) == (False, True)
+    assert second.id == first.id
+    other = await shop.enqueue_notify_shipping(defs(shop).Shipment(order_id=4))
+    assert not other.duplicate
+    assert other.id != first.id
+    replaced = await shop.enqueue_notify_shipping(  # the call's deduplication wins
+        shipment, deduplication={"id": "ship-3-manual"}
+    )
+    assert not replaced.duplicate
+    assert replaced.id != first.id
+    assert (await shop.orders_queue.counts()).delayed == 3
+
+
+async def test_bulk_names_every_invalid_index_and_adds_nothing(shop: ModuleType) -> None:
+    order = defs(shop).Order
+    payloads = [
+        order(orderId=20, sku="tea"),
+        order.model_construct(order_id="x", sku="tea"),
+        order(orderId=21, sku="tea"),
+        order.model_construct(order_id=22),
+    ]
+    with pytest.raises(BulkValidationError) as raised:
+        await shop.enqueue_place_order_bulk(payloads)
+    assert sorted(raised.value.errors) == [1, 3]
+    message = str(raised.value)
+    assert "2 of 4 payloads" in message
+    assert "[1] orderId" in message
+    assert "[3] sku" in message
+    assert (await shop.orders_queue.counts()).pending == 0
+    added = await shop.enqueue_place_order_bulk([payloads[0], payloads[2]])
+    assert [job.id for job in added] == ["order-20", "order-21"]  # derived ids in bulk too
+
+
+async def test_lifo_of_a_job_name_runs_the_newest_first(shop: ModuleType) -> None:
+    jobs = [await shop.enqueue_build_report(timestamp=1000 + i) for i in range(5)]
+    async with shop.create_workers(queues=["reports"]):
+        results = [await job.result(timeout=10) for job in jobs]
+    finished = []
+    for job in jobs:
+        snapshot = await job.snapshot()
+        assert snapshot is not None
+        assert snapshot.finished_on is not None
+        finished.append((snapshot.finished_on, job.id))
+    order_run = [job_id for _, job_id in sorted(finished)]
+    assert order_run == [job.id for job in reversed(jobs)]
+    assert results == [[1000 + i] for i in range(5)]
