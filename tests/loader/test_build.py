@@ -120,3 +120,104 @@ def test_clashing_names_are_aliased(tmp_path: Path) -> None:
     assert nested.schema is not None
     assert nested.schema.expression == "Outer.Payload"
     assert model.config.expression == "config"
+
+
+def test_result_types_are_spelled_for_generated_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = definitions(
+        tmp_path,
+        """\
+        from typing import Literal
+
+        class Row(BaseModel):
+            x: int
+
+        class Percent(BaseModel):
+            done: int
+
+        async def rows(job: Job[None]) -> list[Row] | None: ...
+        async def table(job: Job[None, Percent]) -> dict[str, tuple[int, ...]]: ...
+        async def state(job: Job[None]) -> Literal["ok", "late"]: ...
+        async def untyped(job: Job[None]): ...
+
+        queue_config = create_queue_config(
+            queues={
+                "q": {
+                    "workers": {
+                        "rows": {"processor": rows},
+                        "table": {"processor": table, "progress": Percent},
+                        "state": {"processor": state},
+                        "untyped": {"processor": untyped},
+                    },
+                },
+            },
+            connection="redis://x",
+        )
+        """,
+    )
+    model = load_definitions(path)
+    workers = {worker.name: worker for worker in model.workers}
+    assert workers["rows"].result.expression == "list[Row] | None"
+    assert workers["rows"].result.import_statements == ("from pkg.defs import Row",)
+    assert workers["table"].result.expression == "dict[str, tuple[int, ...]]"
+    assert workers["table"].progress_type == "Percent"
+    assert workers["state"].result.expression == "Literal['ok', 'late']"
+    assert workers["state"].result.import_statements == ("from typing import Literal",)
+    assert workers["untyped"].result.expression == "JsonValue"
+    assert workers["untyped"].progress_type == "float"
+
+
+def test_result_types_generated_code_cannot_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = definitions(
+        tmp_path,
+        """\
+        from typing import TypeVar
+
+        T = TypeVar("T")
+
+        def make():
+            class Local(BaseModel):
+                x: int
+            return Local
+
+        Local = make()
+
+        async def local(job: Job[None]) -> Local: ...
+        async def generic(job: Job[None]) -> T: ...
+        async def unresolved(job: Job[None]) -> "Missing": ...
+
+        queue_config = create_queue_config(
+            queues={
+                "q": {
+                    "workers": {
+                        "local": {"processor": local},
+                        "generic": {"processor": generic},
+                        "unresolved": {"processor": unresolved},
+                    },
+                },
+            },
+            connection="redis://x",
+        )
+        """,
+    )
+    with pytest.raises(DefinitionError) as raised:
+        load_definitions(path)
+    found = [str(problem) for problem in raised.value.problems]
+    assert found[0] == (
+        "pkg/defs.py:23: queue 'q', worker 'generic', processor: processor generic: its return "
+        "type cannot be written in generated code: T is not a class, a builtin or a union of them"
+    )
+    assert found[1] == (
+        "pkg/defs.py:22: queue 'q', worker 'local', processor: processor local: its return type "
+        "cannot be written in generated code: result type make.<locals>.Local is defined inside "
+        "a function or is a lambda: generated code imports it by name, define it at module level"
+    )
+    assert found[2].startswith(
+        "pkg/defs.py:24: queue 'q', worker 'unresolved', processor: processor unresolved: its "
+        "annotations cannot be resolved (NameError"
+    )

@@ -219,7 +219,7 @@ def _queue_problems(queue_name: str, queue: QueueDefinition, broken: _Broken) ->
                 Problem(
                     backoff,
                     queue=queue_name,
-                    worker=worker_name if "backoff" in own else None,
+                    worker=worker_name,
                     key=f"{where}.backoff",
                 )
             )
