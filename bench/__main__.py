@@ -60,6 +60,15 @@ def scenarios(quick: bool, with_node: bool) -> list[Scenario]:
             commands["node"] = node("produce", mode, jobs(count))
         return commands
 
+    def waiting(mode: str, count: str) -> dict[str, list[str]]:
+        """bullmq-codegen's ``wait_until_finished`` beside Node's ``job.waitUntilFinished``."""
+        commands = {
+            "ours": [sys.executable, "-m", "bench.workloads.waiting", mode, "--jobs", count]
+        }
+        if with_node:
+            commands["node"] = ["node", str(BENCH / "workloads" / "waiting.js"), mode, count]
+        return commands
+
     return [
         Scenario(
             "worker_noop_c1",
@@ -133,6 +142,20 @@ def scenarios(quick: bool, with_node: bool) -> list[Scenario]:
             },
             lower_is_better=True,
             unit="ms",
+        ),
+        Scenario(
+            "and_wait_latency",
+            "enqueue, then wait for the no-op job's result: p50 (sequential)",
+            "p50_ms",
+            waiting("latency", jobs(2000)),
+            lower_is_better=True,
+            unit="ms",
+        ),
+        Scenario(
+            "waiters_1000",
+            "1,000 concurrent waiters: results/s (connections held while waiting)",
+            "jobs_per_s",
+            waiting("waiters", "1000"),
         ),
         Scenario(
             "idle_rss",

@@ -45,6 +45,9 @@ def rows(scenarios: list[Scenario], results: Results) -> list[dict[str, Any]]:
             p99 = results.summary(scenario.name, impl, "p99_ms")
             if p99 is not None:
                 row["p99_ms"] = p99["median"]
+            connections = results.summary(scenario.name, impl, "connections")
+            if connections is not None:
+                row["connections"] = connections["max"]
             if raw is not None and impl != "raw" and raw["median"]:
                 ratio = summary["median"] / raw["median"]
                 row["vs_raw"] = 1 / ratio if scenario.lower_is_better and ratio else ratio
@@ -77,7 +80,8 @@ def print_table(scenarios: list[Scenario], results: Results, info: dict[str, Any
             row["label"],
             IMPL_LABELS.get(row["impl"], row["impl"]),
             f"{_format(row['median'], unit)} {unit}"
-            + (f" (p99 {row['p99_ms']:.2f})" if "p99_ms" in row else ""),
+            + (f" (p99 {row['p99_ms']:.2f})" if "p99_ms" in row else "")
+            + (f" ({row['connections']:.0f} connections)" if "connections" in row else ""),
             f"{_format(row['min'], unit)}-{_format(row['max'], unit)}",
             f"{row['cpu_us_per_job']:.0f}" if "cpu_us_per_job" in row else "",
             f"{row['vs_raw']:.2f}x" if "vs_raw" in row else "",
