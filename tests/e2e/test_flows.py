@@ -193,6 +193,20 @@ async def test_a_node_flow_producer_flow_runs_on_our_workers(
     }
 
 
+async def test_node_workers_run_a_flow_we_added(
+    flowcase: ModuleType, redis_env: RedisSource, prefix: str, node_modules: Path
+) -> None:
+    from flowcase.schemas import Total
+
+    flows = Flows(flowcase)
+    root = await add_flow(
+        flows.order_node(4, flows.part_node("bolt", 3), flows.part_node("nut", 2, priority=1))
+    )
+    result = await node(node_modules, "work", redis_env.url, prefix, root.job.id)
+    assert result == {"order_id": 4, "cents": 5, "parts": 2, "by": "node"}
+    assert await root.job.result(timeout=5) == Total(order_id=4, cents=5, parts=2)
+
+
 async def test_stored_as_node_flow_producer_stores_it(
     flowcase: ModuleType, redis_env: RedisSource, prefix: str, node_modules: Path
 ) -> None:

@@ -4,7 +4,9 @@
 //   node flows.js children REDIS_URL PREFIX QUEUE JOB_ID     prints what Node's Job says of a parent:
 //                                                            values, ignored failures, dependencies
 //   node flows.js add      REDIS_URL PREFIX QUEUE NAME DATA_JSON OPTS_JSON   queue.add; prints the id
-const { FlowProducer, Job, Queue } = require("bullmq");
+//   node flows.js work     REDIS_URL PREFIX PARENT_ID        Node workers on parts and orders until
+//                                                            job PARENT_ID of orders completes
+const { FlowProducer, Job, Queue, Worker } = require("bullmq");
 const IORedis = require("ioredis");
 
 function ids(node) {
@@ -40,6 +42,28 @@ async function main() {
     const job = await queue.add(name, JSON.parse(data), JSON.parse(opts));
     console.log(JSON.stringify(job.id));
     await queue.close();
+  } else if (command === "work") {
+    const [parentId] = rest;
+    const parts = new Worker(
+      "parts",
+      async (job) => ({ sku: job.data.sku, cents: job.data.cents, by: "node" }),
+      { connection, prefix },
+    );
+    const orders = new Worker(
+      "orders",
+      async (job) => {
+        const values = Object.values(await job.getChildrenValues());
+        const cents = values.reduce((sum, value) => sum + value.cents, 0);
+        return { order_id: job.data.order_id, cents, parts: values.length, by: "node" };
+      },
+      { connection, prefix },
+    );
+    const result = await new Promise((resolve) =>
+      orders.on("completed", (job, value) => { if (job.id === parentId) resolve(value); }),
+    );
+    console.log(JSON.stringify(result));
+    await parts.close();
+    await orders.close();
   } else {
     throw new Error(`unknown command ${command}`);
   }
