@@ -24,6 +24,7 @@ SCRIPT = Path(__file__).parent / "node" / "flows.js"
 
 P = TypeVar("P")
 R = TypeVar("R")
+G = TypeVar("G")
 
 
 @pytest.fixture
@@ -63,11 +64,11 @@ async def node(node_modules: Path, *args: str) -> Any:
 
 
 def flow_node(
-    producer: Producer[P, R, Any],
+    producer: Producer[P, R, G],
     payload: P,
-    *children: FlowNode[Any, Any],
+    *children: FlowNode[Any, Any, Any],
     **options: object,
-) -> FlowNode[P, R]:
+) -> FlowNode[P, R, G]:
     """A node built as a producer builds one: validated payload, merged options."""
     model, data = producer.validated(payload)
     return FlowNode(
@@ -77,6 +78,7 @@ def flow_node(
         data=data,
         options=producer.job_options(options, model),
         result=producer.result,
+        progress=producer.progress_adapter,
         children=children,
     )
 
@@ -93,24 +95,24 @@ class Flows:
         self.part = Producer(package.parts_queue, "quotePart", PartRequest, quote_part)
 
     def order_node(
-        self, order_id: int, *children: FlowNode[Any, Any], **options: object
-    ) -> FlowNode[Any, Any]:
+        self, order_id: int, *children: FlowNode[Any, Any, Any], **options: object
+    ) -> FlowNode[Any, Any, Any]:
         from flowcase.schemas import Order
 
         return flow_node(self.order, Order(order_id=order_id), *children, **options)
 
     def part_node(
         self, sku: str, cents: int, *, fail: bool = False, **options: object
-    ) -> FlowNode[Any, Any]:
+    ) -> FlowNode[Any, Any, Any]:
         from flowcase.schemas import PartRequest
 
         return flow_node(self.part, PartRequest(sku=sku, cents=cents, fail=fail), **options)
 
-    def key(self, job: FlowJob[Any, Any]) -> str:
+    def key(self, job: FlowJob[Any, Any, Any]) -> str:
         """The job's Redis key (``<prefix>:<queue>:<id>``), as BullMQ names children."""
         return job.job.queue.context().job_key(job.job.id)
 
-    async def hash(self, job: FlowJob[Any, Any] | str, queue: str = "") -> dict[str, str]:
+    async def hash(self, job: FlowJob[Any, Any, Any] | str, queue: str = "") -> dict[str, str]:
         ctx = self.package.orders_queue.context()
         key = self.key(job) if isinstance(job, FlowJob) else f"{ctx.prefix}:{queue}:{job}"
         fields: dict[str, str] = await ctx.client.hgetall(key)
@@ -279,7 +281,7 @@ async def test_stored_as_node_flow_producer_stores_it(
     assert {ours(key) for key in theirs_deps} == mine_deps
 
 
-async def flow_with_a_failing_child(flows: Flows, **policy: object) -> FlowJob[Any, Any]:
+async def flow_with_a_failing_child(flows: Flows, **policy: object) -> FlowJob[Any, Any, Any]:
     """Order 5: part ``ok`` (10 cents), and part ``bad``, which fails, with ``policy``."""
     return await add_flow(
         flows.order_node(
@@ -396,8 +398,12 @@ async def test_flows_that_cannot_work_are_refused_before_anything_is_added(
                 1, flows.part_node("a", 1, jobId="twin"), flows.part_node("b", 2, jobId="twin")
             )
         )
-    with pytest.raises(FlowError, match="has children and deduplication"):
-        flows.order_node(1, flows.part_node("a", 1), deduplication={"id": "d"})
+    for tree in [
+        flows.order_node(1, flows.part_node("a", 1), deduplication={"id": "d"}),
+        flows.order_node(1, flows.part_node("a", 1, deduplication={"id": "d"})),
+    ]:
+        with pytest.raises(FlowError, match="has deduplication: BullMQ would not link"):
+            await add_flow(tree)
     with pytest.raises(FlowError, match="sets failParentOnFailure, ignoreDependencyOnFailure"):
         flows.part_node("a", 1, failParentOnFailure=True, ignoreDependencyOnFailure=True)
     other = Runtime(flowcase.queues.runtime.config)

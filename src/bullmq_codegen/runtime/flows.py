@@ -11,12 +11,16 @@ parent moves to ``wait`` when none is left, and its processor reads the
 results with ``job.children_values()`` or ``job.children_results(Type)``.
 
 The whole tree is added in one ``MULTI``/``EXEC`` transaction, so no one sees
-part of it. As with BullMQ, a child whose ``jobId`` or deduplication id
-matches an existing job is not added again (its handle carries the existing
-job's id), and a child whose ``jobId`` is already another parent's child is
-refused by BullMQ's script while the rest of the tree is added: that one case
-raises :class:`FlowError` after the fact, as Node's ``FlowProducer`` throws.
-A parent cannot be deduplicated (its children would have no parent).
+part of it. As with BullMQ, a child whose ``jobId`` matches an existing job is
+not added again (its handle carries the existing job's id and says it is a
+duplicate; the existing job becomes the parent's dependency), and a child
+whose ``jobId`` is already another parent's child is refused by BullMQ's
+script while the rest of the tree is added: that one case raises
+:class:`FlowError` after the fact, as Node's ``FlowProducer`` throws.
+
+Deduplication is refused in a flow of more than one job: BullMQ does not make
+a deduplicated child a dependency of its parent (the parent would wait
+forever) nor give a deduplicated parent's children a parent.
 """
 
 from __future__ import annotations
@@ -25,9 +29,11 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic
 
 import msgpack
+from pydantic import TypeAdapter
+from typing_extensions import TypeVar
 
 from ..definitions.options import JobOptions
 from ..errors import BullMQCodegenError
@@ -43,6 +49,7 @@ __all__ = ["FlowError", "FlowJob", "FlowNode", "add_flow"]
 P_co = TypeVar("P_co", covariant=True)
 P = TypeVar("P")
 R = TypeVar("R")
+G = TypeVar("G", default=float)
 
 _POLICIES = (
     ("failParentOnFailure", "fpof"),
@@ -56,17 +63,18 @@ class FlowError(BullMQCodegenError, ValueError):
     """A flow that cannot be added as given; its message says which node and why."""
 
 
-class FlowNode(Generic[P_co, R]):
+class FlowNode(Generic[P_co, R, G]):
     """One job of a flow: where it goes, what it carries, and the children it waits for.
 
-    ``P_co`` is the payload type and ``R`` the result type of its job name.
+    ``P_co``, ``R`` and ``G`` are the payload, result and progress types of its
+    job name, as its producer's.
     ``data`` is the payload's JSON as sent and ``options`` the job options
     already merged (a producer's ``node()`` builds both, validated). A node
     with children is a parent: it runs once every child has completed, or as
     the children's failure policies (``failParentOnFailure``...) decide.
     """
 
-    __slots__ = ("children", "data", "name", "options", "payload", "queue", "result")
+    __slots__ = ("children", "data", "name", "options", "payload", "progress", "queue", "result")
 
     def __init__(
         self,
@@ -77,7 +85,8 @@ class FlowNode(Generic[P_co, R]):
         data: str,
         options: JobOptions,
         result: ResultType[R],
-        children: Sequence[FlowNode[Any, Any]] = (),
+        progress: TypeAdapter[G],
+        children: Sequence[FlowNode[Any, Any, Any]] = (),
     ) -> None:
         self.queue = queue
         self.name = name
@@ -85,17 +94,13 @@ class FlowNode(Generic[P_co, R]):
         self.data = data
         self.options = options
         self.result = result
-        self.children: tuple[FlowNode[Any, Any], ...] = tuple(children)
+        self.progress = progress
+        self.children: tuple[FlowNode[Any, Any, Any], ...] = tuple(children)
         policies = [key for key, _ in _POLICIES if options.get(key)]
         if len(policies) > 1:
             raise FlowError(
                 f"flow node {name!r} (queue {queue.name!r}) sets {', '.join(policies)}: "
                 "a child has one failure policy at most"
-            )
-        if self.children and "deduplication" in options:
-            raise FlowError(
-                f"flow node {name!r} (queue {queue.name!r}) has children and deduplication: "
-                "a deduplicated parent would leave its children without a parent"
             )
 
     def __repr__(self) -> str:
@@ -106,15 +111,15 @@ class FlowNode(Generic[P_co, R]):
 
 
 @dataclass(frozen=True, slots=True)
-class FlowJob(Generic[P_co, R]):
+class FlowJob(Generic[P_co, R, G]):
     """The jobs of an added flow: the node's own job and its children's, in the tree's shape."""
 
-    job: EnqueuedJob[P_co, R]
+    job: EnqueuedJob[P_co, R, G]
     """This node's job."""
-    children: tuple[FlowJob[Any, Any], ...]
+    children: tuple[FlowJob[Any, Any, Any], ...]
     """The children's jobs, in the order their nodes were given."""
 
-    def walk(self) -> Iterator[FlowJob[Any, Any]]:
+    def walk(self) -> Iterator[FlowJob[Any, Any, Any]]:
         """This node, then its descendants depth first (the order they were added in)."""
         yield self
         for child in self.children:
@@ -123,14 +128,14 @@ class FlowJob(Generic[P_co, R]):
 
 @dataclass(slots=True)
 class _Entry:
-    node: FlowNode[Any, Any]
+    node: FlowNode[Any, Any, Any]
     ctx: QueueContext
     job_id: str
     parent: dict[str, Any] | None
     children: list[_Entry]
 
 
-async def add_flow(root: FlowNode[P, R]) -> FlowJob[P, R]:
+async def add_flow(root: FlowNode[P, R, G]) -> FlowJob[P, R, G]:
     """Add ``root`` and all its descendants in one transaction; their handles.
 
     Raises :class:`FlowError`, having added nothing, when a node is of another
@@ -140,7 +145,7 @@ async def add_flow(root: FlowNode[P, R]) -> FlowJob[P, R]:
     tree = _plan(root, None)
     entries = list(_flatten(tree))
     pipeline = tree.ctx.pipeline
-    seen: dict[str, FlowNode[Any, Any]] = {}
+    seen: dict[str, FlowNode[Any, Any, Any]] = {}
     for entry in entries:
         if entry.ctx.pipeline is not pipeline:
             raise FlowError(
@@ -184,7 +189,12 @@ async def add_flow(root: FlowNode[P, R]) -> FlowJob[P, R]:
     return _handles(tree, added)
 
 
-def _plan(node: FlowNode[Any, Any], parent: _Entry | None) -> _Entry:
+def _plan(node: FlowNode[Any, Any, Any], parent: _Entry | None) -> _Entry:
+    if "deduplication" in node.options and (parent is not None or node.children):
+        raise FlowError(
+            f"flow node {node.name!r} (queue {node.queue.name!r}) has deduplication: BullMQ "
+            "would not link a deduplicated job to its parent or children (set a jobId instead)"
+        )
     ctx = node.queue.context()
     link: dict[str, Any] | None = None
     if parent is not None:
@@ -280,16 +290,17 @@ def _job_id(entry: _Entry, result: object) -> str:
     return str(result)
 
 
-def _handles(entry: _Entry, added: dict[int, tuple[str, bool]]) -> FlowJob[Any, Any]:
+def _handles(entry: _Entry, added: dict[int, tuple[str, bool]]) -> FlowJob[Any, Any, Any]:
     node = entry.node
     job_id, duplicate = added[id(entry)]
-    job: EnqueuedJob[Any, Any] = EnqueuedJob(
+    job: EnqueuedJob[Any, Any, Any] = EnqueuedJob(
         queue=node.queue,
         id=job_id,
         name=node.name,
         payload=node.payload,
         options=node.options,
         result=node.result,
+        progress=node.progress,
         duplicate=duplicate,
     )
     return FlowJob(job=job, children=tuple(_handles(child, added) for child in entry.children))
