@@ -13,12 +13,10 @@ import inspect
 from typing import Any, cast
 
 from ...definitions.shapes import BackoffStrategy
+from ...definitions.worker_checks import BUILTIN_BACKOFFS
 from ...job import Job
 
-__all__ = ["BUILTIN_BACKOFFS", "BackoffError", "custom_backoff_delay"]
-
-BUILTIN_BACKOFFS = frozenset({"fixed", "exponential"})
-"""The backoff types BullMQ computes without a strategy."""
+__all__ = ["BackoffError", "custom_backoff_delay"]
 
 
 class BackoffError(Exception):
