@@ -148,3 +148,44 @@ async def test_lifo_of_a_job_name_runs_the_newest_first(shop: ModuleType) -> Non
     order_run = [job_id for _, job_id in sorted(finished)]
     assert order_run == [job.id for job in reversed(jobs)]
     assert results == [[1000 + i] for i in range(5)]
+
+
+async def test_progress_is_typed_and_ends_with_the_job(shop: ModuleType) -> None:
+    progress_type = defs(shop).ImportProgress
+    # delayed, so the iteration has long started when a worker takes the job
+    job = await shop.enqueue_import_catalog(defs(shop).CatalogImport(rows=4), delay=1000)
+    seen = []
+    async with shop.create_workers(queues=["imports"]):
+        async for value in job.progress():
+            assert isinstance(value, progress_type)
+            seen.append((value.done, value.total))
+        assert await job.result(timeout=5) == 4
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+async def test_job_events_follow_states_to_the_final_one(shop: ModuleType) -> None:
+    job = await shop.enqueue_import_catalog(defs(shop).CatalogImport(rows=1), delay=1000)
+    kinds: list[str] = []
+    async with shop.create_workers(queues=["imports"]):
+        async for event in job.events():
+            kinds.append(type(event).__name__)
+    assert kinds == ["JobWaiting", "JobActive", "JobProgressed", "JobCompleted"]
+
+
+async def test_a_typed_listener_hears_its_job_name(shop: ModuleType) -> None:
+    completed: list[tuple[str, object]] = []
+    progress: list[object] = []
+    done = asyncio.Event()
+
+    async def on_completed(job_id: str, rows: int) -> None:
+        completed.append((job_id, rows))
+        done.set()
+
+    async with shop.listen_import_catalog(
+        on_completed=on_completed, on_progress=lambda _id, value: progress.append(value)
+    ):
+        job = await shop.enqueue_import_catalog(defs(shop).CatalogImport(rows=2))
+        async with shop.create_workers(queues=["imports"]):
+            await asyncio.wait_for(done.wait(), 10)
+    assert completed == [(job.id, 2)]
+    assert [(value.done, value.total) for value in progress] == [(1, 2), (2, 2)]  # type: ignore[attr-defined]

@@ -101,6 +101,7 @@ def template_context(model: DefinitionsModel) -> dict[str, Any]:
             f"{worker.producer}_and_wait",
             f"{worker.producer}_bulk",
             worker.job_getter,
+            worker.listener,
         )
     )
     exports = {

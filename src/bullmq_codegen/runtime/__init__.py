@@ -7,9 +7,23 @@ names, schemas and processors of one definitions module.
 from ..definitions.options import JobOptions
 from ..job import Job
 from .connection import describe_connection
+from .events import (
+    JobActive,
+    JobCompleted,
+    JobDelayed,
+    JobEvent,
+    JobFailed,
+    JobProgressed,
+    JobRemoved,
+    JobStalled,
+    JobWaiting,
+    JobWaitingChildren,
+    Subscription,
+)
 from .group import WorkerGroup
 from .handles import EnqueuedJob, JobRef
 from .health import WorkerHealthReport
+from .listening import Callback, ProgressCallback, ResultCallback
 from .producer import BulkValidationError, InvalidJobOptionsError, Producer
 from .queue import JobCounts, JobFailedError, JobNotFoundError, JobSnapshot, JobState, QueueHandle
 from .registry import Runtime
@@ -19,24 +33,38 @@ from .worker.queue_worker import CloseResult, QueueWorker
 
 __all__ = [
     "BulkValidationError",
+    "Callback",
     "CloseResult",
     "EnqueuedJob",
     "InvalidJobOptionsError",
     "Job",
+    "JobActive",
+    "JobCompleted",
     "JobCounts",
+    "JobDelayed",
+    "JobEvent",
+    "JobFailed",
     "JobFailedError",
     "JobInfo",
     "JobNotFoundError",
     "JobOptions",
+    "JobProgressed",
     "JobRef",
+    "JobRemoved",
     "JobRoute",
     "JobSnapshot",
+    "JobStalled",
     "JobState",
+    "JobWaiting",
+    "JobWaitingChildren",
     "Producer",
+    "ProgressCallback",
     "QueueHandle",
     "QueueWorker",
+    "ResultCallback",
     "RouteStats",
     "Runtime",
+    "Subscription",
     "WorkerGroup",
     "WorkerHealthReport",
     "WorkerListener",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any, Generic
 
-from pydantic import JsonValue
+from pydantic import JsonValue, TypeAdapter
 from typing_extensions import TypeVar
 
 from ..definitions.options import JobOptions
+from .events import FinalEvent, JobEvent, JobProgressed
 from .queue import JobSnapshot, JobState, QueueHandle
 from .results import ResultType
 
@@ -15,22 +17,32 @@ __all__ = ["EnqueuedJob", "JobRef"]
 
 P_co = TypeVar("P_co", covariant=True)
 R = TypeVar("R", default=Any)
+G = TypeVar("G", default=float)
 
 
-class JobRef(Generic[R]):
-    """A job of one name, known by its id: its state, and its result typed ``R``.
+class JobRef(Generic[R, G]):
+    """A job of one name, known by its id: its state, progress ``G`` and result ``R``, typed.
 
     The generated ``get_<worker>_job(job_id)`` makes one, for an API that
     returned a job id and is asked for its result later.
     """
 
-    __slots__ = ("_id", "_name", "_queue", "_result")
+    __slots__ = ("_id", "_name", "_progress", "_queue", "_result")
 
-    def __init__(self, *, queue: QueueHandle, id: str, name: str, result: ResultType[R]) -> None:
+    def __init__(
+        self,
+        *,
+        queue: QueueHandle,
+        id: str,
+        name: str,
+        result: ResultType[R],
+        progress: TypeAdapter[G],
+    ) -> None:
         self._queue = queue
         self._id = id
         self._name = name
         self._result = result
+        self._progress = progress
 
     @property
     def id(self) -> str:
@@ -70,11 +82,38 @@ class JobRef(Generic[R]):
         """The processor's result as stored JSON (not validated) once the job completes."""
         return await self._queue.wait_until_finished(self._id, timeout=timeout)
 
+    async def progress(self) -> AsyncIterator[G]:
+        """Each progress value the processor reports from now on, typed, until the job ends.
+
+        ``async for done in job.progress(): ...`` then ``await job.result()``
+        for the outcome. Served by the queue's one event reader.
+        """
+        events = self._queue.job_events(self._id)
+        try:
+            async for event in events:
+                if isinstance(event, JobProgressed):
+                    yield self._progress.validate_json(event.data_json)
+        finally:
+            await events.aclose()
+
+    async def events(self) -> AsyncIterator[JobEvent]:
+        """The job's state changes and progress from now on (``JobActive``, ``JobProgressed``,
+        ``JobDelayed``...), ending with its final event (``JobCompleted``, ``JobFailed``,
+        ``JobRemoved``); progress is the stored JSON here, :meth:`progress` types it."""
+        events = self._queue.job_events(self._id)
+        try:
+            async for event in events:
+                yield event
+                if isinstance(event, FinalEvent):
+                    return
+        finally:
+            await events.aclose()
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(queue={self._queue.name!r}, name={self._name!r}, id={self._id!r})"
 
 
-class EnqueuedJob(JobRef[R], Generic[P_co, R]):
+class EnqueuedJob(JobRef[R, G], Generic[P_co, R, G]):
     """A job a producer added: what was sent, whether it was a duplicate, and its result."""
 
     __slots__ = ("_duplicate", "_options", "_payload")
@@ -88,9 +127,10 @@ class EnqueuedJob(JobRef[R], Generic[P_co, R]):
         payload: P_co,
         options: JobOptions,
         result: ResultType[R],
+        progress: TypeAdapter[G],
         duplicate: bool = False,
     ) -> None:
-        super().__init__(queue=queue, id=id, name=name, result=result)
+        super().__init__(queue=queue, id=id, name=name, result=result, progress=progress)
         self._payload = payload
         self._options = options
         self._duplicate = duplicate

@@ -14,15 +14,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, cast, overload
 
-from pydantic import BaseModel, JsonValue
+from pydantic import BaseModel, JsonValue, TypeAdapter
 from typing_extensions import TypeVar
 
 from ..definitions.options import JobOptions
 from .adding import add_job, add_jobs
 from .bulk_errors import BulkValidationError, check_all
+from .events import JobFailed, Subscription
 from .handles import EnqueuedJob, JobRef
 from .idempotent import add_job_reporting_duplicate
 from .job_options import InvalidJobOptionsError, check_job_options, derived_options, name_defaults
+from .listening import Callback, JobNameListener, ProgressCallback, ResultCallback
 from .queue import QueueHandle
 from .results import ResultType
 
@@ -46,7 +48,17 @@ class Producer(Generic[P, R, G]):
     producer made without it reads results as plain JSON.
     """
 
-    __slots__ = ("_defaults", "_derive", "_where", "name", "progress", "queue", "result", "schema")
+    __slots__ = (
+        "_defaults",
+        "_derive",
+        "_where",
+        "name",
+        "progress",
+        "progress_adapter",
+        "queue",
+        "result",
+        "schema",
+    )
 
     @overload
     def __init__(
@@ -118,6 +130,9 @@ class Producer(Generic[P, R, G]):
         self.result: ResultType[R] = (
             ResultType.of(processor) if processor is not None else ResultType(JsonValue)
         )
+        self.progress_adapter: TypeAdapter[G] = cast(
+            "TypeAdapter[G]", TypeAdapter(progress or float)
+        )
         self._where = f"job {name!r} of queue {queue.name!r}"
         self._defaults: JobOptions | None = None
         self._derive: Callable[[BaseModel | None], JobOptions] | None = None
@@ -161,7 +176,7 @@ class Producer(Generic[P, R, G]):
         call = check_job_options(options, self._where)
         return cast("JobOptions", {**self._defaults, **derived, **call})
 
-    async def enqueue(self, payload: P, options: Mapping[str, object]) -> EnqueuedJob[P, R]:
+    async def enqueue(self, payload: P, options: Mapping[str, object]) -> EnqueuedJob[P, R, G]:
         """Validate ``payload`` and ``options``, then add one job."""
         model, data = self.validated(payload)
         merged = self.job_options(options, model)
@@ -178,6 +193,7 @@ class Producer(Generic[P, R, G]):
             payload=payload,
             options=merged,
             result=self.result,
+            progress=self.progress_adapter,
             duplicate=duplicate,
         )
 
@@ -190,7 +206,7 @@ class Producer(Generic[P, R, G]):
 
     async def enqueue_bulk(
         self, payloads: Iterable[P], options: Mapping[str, object]
-    ) -> list[EnqueuedJob[P, R]]:
+    ) -> list[EnqueuedJob[P, R, G]]:
         """Validate every payload, then add all the jobs (nothing when any payload is invalid).
 
         :class:`BulkValidationError` names the index of every invalid payload.
@@ -211,10 +227,43 @@ class Producer(Generic[P, R, G]):
                 payload=payload,
                 options=job_options,
                 result=self.result,
+                progress=self.progress_adapter,
             )
             for job_id, payload, job_options in zip(job_ids, items, per_job, strict=True)
         ]
 
-    def job(self, job_id: str) -> JobRef[R]:
+    def job(self, job_id: str) -> JobRef[R, G]:
         """A handle on job ``job_id`` of this name, to read its state and typed result."""
-        return JobRef(queue=self.queue, id=job_id, name=self.name, result=self.result)
+        return JobRef(
+            queue=self.queue,
+            id=job_id,
+            name=self.name,
+            result=self.result,
+            progress=self.progress_adapter,
+        )
+
+    def listen(
+        self,
+        *,
+        on_completed: ResultCallback[R] | None = None,
+        on_failed: Callback[JobFailed] | None = None,
+        on_progress: ProgressCallback[G] | None = None,
+        on_stalled: Callback[str] | None = None,
+    ) -> Subscription:
+        """Hear the jobs of this name finish, fail for good, report progress and stall, typed.
+
+        ``async with producer.listen(on_completed=...):`` follows the queue's
+        events while the block runs; see :class:`~.listening.JobNameListener`.
+        """
+        sole = len(self.queue.config.queue(self.queue.name)["workers"]) == 1
+        listener = JobNameListener(
+            name=self.name,
+            sole_name=sole,
+            result=self.result,
+            progress=self.progress_adapter,
+            on_completed=on_completed,
+            on_failed=on_failed,
+            on_progress=on_progress,
+            on_stalled=on_stalled,
+        )
+        return self.queue.subscribe(listener)

@@ -16,6 +16,8 @@ from .producers import (
     enqueue_db_clean_up_bulk,
     get_after_sign_up_email_job,
     get_db_clean_up_job,
+    listen_after_sign_up_email,
+    listen_db_clean_up,
 )
 from .queues import (
     QueueName,
@@ -44,4 +46,6 @@ __all__ = [
     "get_after_sign_up_email_job",
     "get_db_clean_up_job",
     "get_worker_health",
+    "listen_after_sign_up_email",
+    "listen_db_clean_up",
 ]

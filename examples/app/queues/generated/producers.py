@@ -17,7 +17,17 @@ from collections.abc import Iterable
 from typing import Final, Unpack
 
 from app.queues.queue_definitions import EmailSend, EmailSent, clean_db, send_email
-from bullmq_codegen.runtime import EnqueuedJob, JobOptions, JobRef, Producer
+from bullmq_codegen.runtime import (
+    Callback,
+    EnqueuedJob,
+    JobFailed,
+    JobOptions,
+    JobRef,
+    Producer,
+    ProgressCallback,
+    ResultCallback,
+    Subscription,
+)
 
 from .queues import db_operations_queue, email_send_queue
 
@@ -30,6 +40,8 @@ __all__ = [
     "enqueue_db_clean_up_bulk",
     "get_after_sign_up_email_job",
     "get_db_clean_up_job",
+    "listen_after_sign_up_email",
+    "listen_db_clean_up",
 ]
 
 _after_sign_up_email: Final = Producer(email_send_queue, "afterSignUpEmail", EmailSend, send_email)
@@ -65,6 +77,25 @@ def get_after_sign_up_email_job(job_id: str, /) -> JobRef[EmailSent]:
     return _after_sign_up_email.job(job_id)
 
 
+def listen_after_sign_up_email(
+    *,
+    on_completed: ResultCallback[EmailSent] | None = None,
+    on_failed: Callback[JobFailed] | None = None,
+    on_progress: ProgressCallback[float] | None = None,
+    on_stalled: Callback[str] | None = None,
+) -> Subscription:
+    """Hear ``afterSignUpEmail`` jobs complete (typed result), fail for good, report progress, stall.
+
+    ``async with listen_after_sign_up_email(on_completed=...):`` listens while the block runs.
+    """
+    return _after_sign_up_email.listen(
+        on_completed=on_completed,
+        on_failed=on_failed,
+        on_progress=on_progress,
+        on_stalled=on_stalled,
+    )
+
+
 _db_clean_up: Final = Producer(db_operations_queue, "dbCleanUp", None, clean_db)
 
 
@@ -94,3 +125,22 @@ async def enqueue_db_clean_up_bulk(
 def get_db_clean_up_job(job_id: str, /) -> JobRef[None]:
     """One ``dbCleanUp`` job known by its id; ``await ....result()`` gives its typed result."""
     return _db_clean_up.job(job_id)
+
+
+def listen_db_clean_up(
+    *,
+    on_completed: ResultCallback[None] | None = None,
+    on_failed: Callback[JobFailed] | None = None,
+    on_progress: ProgressCallback[float] | None = None,
+    on_stalled: Callback[str] | None = None,
+) -> Subscription:
+    """Hear ``dbCleanUp`` jobs complete (typed result), fail for good, report progress, stall.
+
+    ``async with listen_db_clean_up(on_completed=...):`` listens while the block runs.
+    """
+    return _db_clean_up.listen(
+        on_completed=on_completed,
+        on_failed=on_failed,
+        on_progress=on_progress,
+        on_stalled=on_stalled,
+    )

@@ -31,6 +31,19 @@ class Shipment(BaseModel):
     order_id: int
 
 
+class CatalogImport(BaseModel):
+    """A catalog to import, row by row."""
+
+    rows: int
+
+
+class ImportProgress(BaseModel):
+    """How far an import is."""
+
+    done: int
+    total: int
+
+
 FAIL_SKU = "broken"
 
 
@@ -49,6 +62,14 @@ async def build_report(job: Job[None]) -> list[int]:
     """Returns when it ran, so tests can see the order jobs ran in."""
     await asyncio.sleep(0.01)
     return [job.timestamp]
+
+
+async def import_catalog(job: Job[CatalogImport, ImportProgress]) -> int:
+    """Imports the rows, reporting progress after each one."""
+    for row in range(1, job.payload.rows + 1):
+        await asyncio.sleep(0.02)
+        await job.update_progress(ImportProgress(done=row, total=job.payload.rows))
+    return job.payload.rows
 
 
 def order_key(order: Order) -> str:
@@ -72,6 +93,13 @@ queue_config = create_queue_config(
                     processor=notify_shipping,
                     defaultJobOptions={"delay": 60_000},
                     deduplication={"id": lambda shipment: f"ship-{shipment.order_id}", "ttl": 60_000},
+                ),
+            },
+        },
+        "imports": {
+            "workers": {
+                "importCatalog": define_worker(
+                    schema=CatalogImport, processor=import_catalog, progress=ImportProgress
                 ),
             },
         },
