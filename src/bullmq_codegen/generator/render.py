@@ -102,13 +102,14 @@ def template_context(model: DefinitionsModel) -> dict[str, Any]:
             f"{worker.producer}_bulk",
             worker.job_getter,
             worker.listener,
+            worker.node,
         )
     )
     exports = {
         "queues.py": sorted(
             ["QueueName", "close_connections", "get_worker_health", "runtime", *queue_handles]
         ),
-        "producers.py": producers,
+        "producers.py": sorted([*producers, "add_flow"]),
         "workers.py": sorted(["ROUTES", "WorkerName", "create_workers", *routes]),
     }
     exports["__init__.py"] = sorted(

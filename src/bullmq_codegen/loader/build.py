@@ -47,6 +47,8 @@ GENERATED_NAMES = frozenset(
         "ProgressCallback",
         "ResultCallback",
         "Subscription",
+        "FlowNode",
+        "add_flow",
         "JobRoute",
         "Producer",
         "QueueHandle",
@@ -212,6 +214,7 @@ def _derived_names(config: QueueConfig) -> frozenset[str]:
                     f"enqueue_{worker}_bulk",
                     f"get_{worker}_job",
                     f"listen_{worker}",
+                    f"{worker}_node",
                     f"{worker}_worker",
                     f"_{worker}",
                 }

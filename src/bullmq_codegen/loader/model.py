@@ -97,6 +97,11 @@ class WorkerModel:
         return f"get_{self.python_name}_job"
 
     @property
+    def node(self) -> str:
+        """Name of the generated flow node builder (``after_sign_up_email_node``)."""
+        return f"{self.python_name}_node"
+
+    @property
     def listener(self) -> str:
         """Name of the generated typed listener (``listen_after_sign_up_email``)."""
         return f"listen_{self.python_name}"

@@ -20,6 +20,7 @@ from .events import (
     JobWaitingChildren,
     Subscription,
 )
+from .flows import FlowError, FlowJob, FlowNode, add_flow
 from .group import WorkerGroup
 from .handles import EnqueuedJob, JobRef
 from .health import WorkerHealthReport
@@ -36,6 +37,9 @@ __all__ = [
     "Callback",
     "CloseResult",
     "EnqueuedJob",
+    "FlowError",
+    "FlowJob",
+    "FlowNode",
     "InvalidJobOptionsError",
     "Job",
     "JobActive",
@@ -69,5 +73,6 @@ __all__ = [
     "WorkerHealthReport",
     "WorkerListener",
     "WorkerState",
+    "add_flow",
     "describe_connection",
 ]

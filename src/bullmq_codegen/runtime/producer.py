@@ -11,7 +11,7 @@ deduplication id the worker derives from the payload, the call's options.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, cast, overload
 
 from pydantic import BaseModel, JsonValue, TypeAdapter
@@ -21,6 +21,7 @@ from ..definitions.options import JobOptions
 from .adding import add_job, add_jobs
 from .bulk_errors import BulkValidationError, check_all
 from .events import JobFailed, Subscription
+from .flows import FlowNode
 from .handles import EnqueuedJob, JobRef
 from .idempotent import add_job_reporting_duplicate
 from .job_options import InvalidJobOptionsError, check_job_options, derived_options, name_defaults
@@ -231,6 +232,27 @@ class Producer(Generic[P, R, G]):
             )
             for job_id, payload, job_options in zip(job_ids, items, per_job, strict=True)
         ]
+
+    def node(
+        self,
+        payload: P,
+        options: Mapping[str, object],
+        *,
+        children: Sequence[FlowNode[Any, Any, Any]] = (),
+    ) -> FlowNode[P, R, G]:
+        """A job of a flow (validated and merged as :meth:`enqueue` does); it waits for
+        ``children`` when there are any. ``add_flow(root)`` adds the whole tree."""
+        model, data = self.validated(payload)
+        return FlowNode(
+            queue=self.queue,
+            name=self.name,
+            payload=payload,
+            data=data,
+            options=self.job_options(options, model),
+            result=self.result,
+            progress=self.progress_adapter,
+            children=children,
+        )
 
     def job(self, job_id: str) -> JobRef[R, G]:
         """A handle on job ``job_id`` of this name, to read its state and typed result."""

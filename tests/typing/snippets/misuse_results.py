@@ -8,6 +8,7 @@ from app.queues.generated import (
     enqueue_after_sign_up_email_bulk,
     enqueue_db_clean_up_and_wait,
     get_after_sign_up_email_job,
+    listen_after_sign_up_email,
 )
 from app.queues.queue_definitions import EmailSend, EmailSent
 
@@ -27,4 +28,23 @@ async def callers() -> None:
     first: EmailSent = await jobs[0].result()
     await enqueue_db_clean_up_and_wait()
     await enqueue_db_clean_up_and_wait(email)  # expect-error: no payload
+    async for done in job.progress():
+        percent: float = done
+        text: str = done  # expect-error: progress is a number
+        print(percent, text)
+    async with listen_after_sign_up_email(on_completed=on_sent, on_progress=on_progress):
+        pass
+    listen_after_sign_up_email(on_completed=on_count)  # expect-error: result is EmailSent
     print(sent, wrong, result, number, again, nothing, first, job.duplicate)
+
+
+def on_sent(job_id: str, sent: EmailSent) -> None:
+    print(job_id, sent.message_id)
+
+
+async def on_progress(job_id: str, done: float) -> None:
+    print(job_id, done)
+
+
+def on_count(job_id: str, count: int) -> None:
+    print(job_id, count)

@@ -8,6 +8,9 @@ package connects to nothing and starts no worker.
 """
 
 from .producers import (
+    add_flow,
+    after_sign_up_email_node,
+    db_clean_up_node,
     enqueue_after_sign_up_email,
     enqueue_after_sign_up_email_and_wait,
     enqueue_after_sign_up_email_bulk,
@@ -31,9 +34,12 @@ from .workers import WorkerName, after_sign_up_email_worker, create_workers, db_
 __all__ = [
     "QueueName",
     "WorkerName",
+    "add_flow",
+    "after_sign_up_email_node",
     "after_sign_up_email_worker",
     "close_connections",
     "create_workers",
+    "db_clean_up_node",
     "db_clean_up_worker",
     "db_operations_queue",
     "email_send_queue",

@@ -13,13 +13,14 @@ processor's return annotation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Final, Unpack
+from collections.abc import Iterable, Sequence
+from typing import Any, Final, Unpack
 
 from app.queues.queue_definitions import EmailSend, EmailSent, clean_db, send_email
 from bullmq_codegen.runtime import (
     Callback,
     EnqueuedJob,
+    FlowNode,
     JobFailed,
     JobOptions,
     JobRef,
@@ -27,11 +28,15 @@ from bullmq_codegen.runtime import (
     ProgressCallback,
     ResultCallback,
     Subscription,
+    add_flow,
 )
 
 from .queues import db_operations_queue, email_send_queue
 
 __all__ = [
+    "add_flow",
+    "after_sign_up_email_node",
+    "db_clean_up_node",
     "enqueue_after_sign_up_email",
     "enqueue_after_sign_up_email_and_wait",
     "enqueue_after_sign_up_email_bulk",
@@ -70,6 +75,17 @@ async def enqueue_after_sign_up_email_bulk(
 ) -> list[EnqueuedJob[EmailSend, EmailSent]]:
     """Validate every payload, then add all the ``afterSignUpEmail`` jobs (none if one is invalid)."""
     return await _after_sign_up_email.enqueue_bulk(payloads, options)
+
+
+def after_sign_up_email_node(
+    payload: EmailSend,
+    /,
+    *,
+    children: Sequence[FlowNode[Any, Any, Any]] = (),
+    **options: Unpack[JobOptions],
+) -> FlowNode[EmailSend, EmailSent]:
+    """A ``afterSignUpEmail`` job of a flow, run once its ``children`` completed: ``await add_flow(node)``."""
+    return _after_sign_up_email.node(payload, options, children=children)
 
 
 def get_after_sign_up_email_job(job_id: str, /) -> JobRef[EmailSent]:
@@ -120,6 +136,13 @@ async def enqueue_db_clean_up_bulk(
 ) -> list[EnqueuedJob[None, None]]:
     """Add ``count`` ``dbCleanUp`` jobs at once."""
     return await _db_clean_up.enqueue_bulk([None] * count, options)
+
+
+def db_clean_up_node(
+    *, children: Sequence[FlowNode[Any, Any, Any]] = (), **options: Unpack[JobOptions]
+) -> FlowNode[None, None]:
+    """A ``dbCleanUp`` job of a flow, run once its ``children`` completed: ``await add_flow(node)``."""
+    return _db_clean_up.node(None, options, children=children)
 
 
 def get_db_clean_up_job(job_id: str, /) -> JobRef[None]:
