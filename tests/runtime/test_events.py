@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
@@ -23,7 +24,7 @@ from bullmq_codegen.runtime.events import (
     JobWaiting,
     reader,
 )
-from bullmq_codegen.testing import RedisSource
+from bullmq_codegen.testing import RedisServer, RedisSource, find_redis_server
 
 from ..helpers import eventually
 
@@ -53,28 +54,33 @@ ROUTES = (
 )
 
 
+def make_runtime(url: str, prefix: str) -> Runtime:
+    return Runtime(
+        create_queue_config(
+            queues={
+                "main": {
+                    "options": {"defaultJobOptions": {"attempts": 2}},
+                    "workers": {
+                        "echo": {"processor": echo},
+                        "steps": {"processor": steps},
+                        "boom": {
+                            "processor": boom,
+                            "options": {"lockDuration": 1000, "stalledInterval": 500},
+                        },
+                    },
+                },
+                "other": {"workers": {"other": {"processor": echo}}},
+            },
+            connection=url,
+            prefix=prefix,
+        )
+    )
+
+
 @pytest.fixture
 async def runtime(redis: RedisSource, prefix: str) -> AsyncIterator[Runtime]:
     GATE.clear()
-    config = create_queue_config(
-        queues={
-            "main": {
-                "options": {"defaultJobOptions": {"attempts": 2}},
-                "workers": {
-                    "echo": {"processor": echo},
-                    "steps": {"processor": steps},
-                    "boom": {
-                        "processor": boom,
-                        "options": {"lockDuration": 1000, "stalledInterval": 500},
-                    },
-                },
-            },
-            "other": {"workers": {"other": {"processor": echo}}},
-        },
-        connection=redis.url,
-        prefix=prefix,
-    )
-    runtime = Runtime(config)
+    runtime = make_runtime(redis.url, prefix)
     yield runtime
     for gate in GATE.values():
         gate.set()
@@ -226,6 +232,34 @@ async def test_the_reader_reconnects_without_losing_waiters(
         assert again["id"] != reader_client["id"]
     finally:
         await admin.aclose()
+
+
+async def test_waiters_and_listeners_outlive_a_redis_restart(tmp_path: Path, prefix: str) -> None:
+    found = find_redis_server()
+    if found is None:
+        pytest.skip("a redis-server binary is needed to restart Redis")
+    server = RedisServer(found[0], directory=tmp_path, persistent=True)
+    server.start()
+    runtime = make_runtime(server.url, prefix)
+    try:
+        queue = runtime.queue("main")
+        job = await producer(runtime, "echo").enqueue(None, {})
+        waiting = asyncio.create_task(queue.wait_for_result(job.id, timeout=30))
+        await eventually(lambda: _watched(runtime, 1))
+        listener = Listener()
+        subscription = queue.subscribe(listener)
+        await subscription.ready()
+        await asyncio.to_thread(server.stop)
+        await asyncio.sleep(0.3)  # the reader's read fails; it keeps its waiter and listener
+        await asyncio.to_thread(server.start)
+        async with runtime.workers(ROUTES):
+            assert json.loads(await waiting) == {"id": job.id}
+            await eventually(lambda: _len(listener.completed, 1))
+        assert listener.completed[0].job_id == job.id
+        await subscription.close()
+    finally:
+        await runtime.close()
+        server.cleanup()
 
 
 async def test_job_events_yield_progress_in_order_and_end_on_completion(

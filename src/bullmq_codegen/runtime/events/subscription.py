@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import dataclasses
 import inspect
 import logging
@@ -20,7 +21,7 @@ from typing import Any
 
 from ..autopipeline import AutoPipeline
 from .lookup import attempts_and_name
-from .reader import EventReader
+from .reader import EventReader, EventsClosedError
 from .types import JobCompleted, JobEvent, JobFailed, JobProgressed, JobStalled
 
 __all__ = ["LISTENER_METHODS", "Subscription"]
@@ -129,10 +130,7 @@ class Subscription:
     # -- delivering ----------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        try:
-            await self._reader.ready()
-        except Exception as error:
-            _log.error("listener %r of queue %r: %s", self._listener, self._reader.queue, error)
+        await self._start_reader()
         while not self.closing():
             if not self._pending:
                 self._wake.clear()
@@ -145,6 +143,28 @@ class Subscription:
                 if self.closing():
                     return
                 await self._call(event)
+
+    async def _start_reader(self) -> None:
+        """Have the reader follow the stream; while Redis cannot be reached, try again."""
+        pause = 0.1
+        while not self.closing():
+            try:
+                await self._reader.ready()
+            except EventsClosedError:
+                return
+            except Exception as error:
+                _log.warning(
+                    "listener %r of queue %r: cannot follow the events yet (%s); retrying",
+                    self._listener,
+                    self._reader.queue,
+                    error,
+                )
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), pause)
+                pause = min(pause * 2, 5.0)
+            else:
+                return
 
     async def _complete(self, event: JobEvent) -> JobEvent:
         missing_attempts = isinstance(event, JobFailed) and event.attempts_made is None
