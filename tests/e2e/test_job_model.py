@@ -189,3 +189,31 @@ async def test_a_typed_listener_hears_its_job_name(shop: ModuleType) -> None:
             await asyncio.wait_for(done.wait(), 10)
     assert completed == [(job.id, 2)]
     assert [(value.done, value.total) for value in progress] == [(1, 2), (2, 2)]  # type: ignore[attr-defined]
+
+
+async def test_listing_a_job_name_types_payloads_and_flags_stale_ones(shop: ModuleType) -> None:
+    from bullmq_codegen.runtime.adding import add_job
+
+    order = defs(shop).Order
+    for number in range(5):
+        await shop.enqueue_place_order(order(orderId=100 + number, sku="tea"), priority=1)
+        await shop.enqueue_notify_shipping(defs(shop).Shipment(order_id=number))  # another name
+    # a job an older deploy added, whose data today's schema refuses
+    await add_job(shop.orders_queue.context(), "placeOrder", '{"orderId": "x"}', {"priority": 1})
+    first = await shop.list_place_order_jobs("prioritized", count=4)
+    assert len(first.jobs) == 4 and first.next_start is not None
+    rest = await shop.list_place_order_jobs("prioritized", start=first.next_start, count=4)
+    assert rest.next_start is None
+    jobs = first.jobs + rest.jobs
+    stale = [job for job in jobs if job.payload_error is not None]
+    assert len(stale) == 1 and stale[0].payload is None
+    assert "orderId" in str(stale[0].payload_error)
+    assert sorted(job.payload.order_id for job in jobs if job.payload is not None) == list(
+        range(100, 105)
+    )
+    assert all(isinstance(job.payload, order) for job in jobs if job.payload is not None)
+    async with shop.create_workers(queues=["orders"]):
+        await shop.get_place_order_job("order-100").result(timeout=10)
+    done = await shop.list_place_order_jobs("completed")
+    assert done.jobs
+    assert all(isinstance(job.result, defs(shop).Receipt) for job in done.jobs)

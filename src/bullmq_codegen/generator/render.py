@@ -103,6 +103,7 @@ def template_context(model: DefinitionsModel) -> dict[str, Any]:
             worker.job_getter,
             worker.listener,
             worker.node,
+            worker.lister,
         )
     )
     exports = {

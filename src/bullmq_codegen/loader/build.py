@@ -49,6 +49,8 @@ GENERATED_NAMES = frozenset(
         "Subscription",
         "FlowNode",
         "add_flow",
+        "JobPage",
+        "ListableState",
         "JobRoute",
         "Producer",
         "QueueHandle",
@@ -215,6 +217,7 @@ def _derived_names(config: QueueConfig) -> frozenset[str]:
                     f"get_{worker}_job",
                     f"listen_{worker}",
                     f"{worker}_node",
+                    f"list_{worker}_jobs",
                     f"{worker}_worker",
                     f"_{worker}",
                 }

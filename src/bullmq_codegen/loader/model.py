@@ -97,6 +97,11 @@ class WorkerModel:
         return f"get_{self.python_name}_job"
 
     @property
+    def lister(self) -> str:
+        """Name of the generated typed job listing (``list_after_sign_up_email_jobs``)."""
+        return f"list_{self.python_name}_jobs"
+
+    @property
     def node(self) -> str:
         """Name of the generated flow node builder (``after_sign_up_email_node``)."""
         return f"{self.python_name}_node"

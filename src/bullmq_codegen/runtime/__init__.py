@@ -7,6 +7,7 @@ names, schemas and processors of one definitions module.
 from ..definitions.options import JobOptions
 from ..job import Job
 from .connection import describe_connection
+from .control import CleanableState, JobControlError, JobLockedError, JobStateError, ListableState
 from .events import (
     JobActive,
     JobCompleted,
@@ -29,12 +30,14 @@ from .producer import BulkValidationError, InvalidJobOptionsError, Producer
 from .queue import JobCounts, JobFailedError, JobNotFoundError, JobSnapshot, JobState, QueueHandle
 from .registry import Runtime
 from .routes import JobRoute
+from .stored import JobPage, StoredJob
 from .worker.events import JobInfo, RouteStats, WorkerListener, WorkerState
 from .worker.queue_worker import CloseResult, QueueWorker
 
 __all__ = [
     "BulkValidationError",
     "Callback",
+    "CleanableState",
     "CloseResult",
     "EnqueuedJob",
     "FlowError",
@@ -44,14 +47,17 @@ __all__ = [
     "Job",
     "JobActive",
     "JobCompleted",
+    "JobControlError",
     "JobCounts",
     "JobDelayed",
     "JobEvent",
     "JobFailed",
     "JobFailedError",
     "JobInfo",
+    "JobLockedError",
     "JobNotFoundError",
     "JobOptions",
+    "JobPage",
     "JobProgressed",
     "JobRef",
     "JobRemoved",
@@ -59,8 +65,10 @@ __all__ = [
     "JobSnapshot",
     "JobStalled",
     "JobState",
+    "JobStateError",
     "JobWaiting",
     "JobWaitingChildren",
+    "ListableState",
     "Producer",
     "ProgressCallback",
     "QueueHandle",
@@ -68,6 +76,7 @@ __all__ = [
     "ResultCallback",
     "RouteStats",
     "Runtime",
+    "StoredJob",
     "Subscription",
     "WorkerGroup",
     "WorkerHealthReport",

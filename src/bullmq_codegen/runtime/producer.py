@@ -20,6 +20,7 @@ from typing_extensions import TypeVar
 from ..definitions.options import JobOptions
 from .adding import add_job, add_jobs
 from .bulk_errors import BulkValidationError, check_all
+from .control import ListableState
 from .events import JobFailed, Subscription
 from .flows import FlowNode
 from .handles import EnqueuedJob, JobRef
@@ -28,6 +29,7 @@ from .job_options import InvalidJobOptionsError, check_job_options, derived_opti
 from .listening import Callback, JobNameListener, ProgressCallback, ResultCallback
 from .queue import QueueHandle
 from .results import ResultType
+from .stored import JobPage, page_of_name, parse_with
 
 if TYPE_CHECKING:
     from ..job import Job
@@ -252,6 +254,22 @@ class Producer(Generic[P, R, G]):
             result=self.result,
             progress=self.progress_adapter,
             children=children,
+        )
+
+    async def jobs(
+        self, state: ListableState, *, start: int = 0, count: int = 50, asc: bool = False
+    ) -> JobPage[P, R]:
+        """Up to ``count`` jobs of this name in ``state``, newest first unless ``asc``, their
+        payloads and results typed (see :mod:`.stored`); ``next_start`` pages on."""
+        return await page_of_name(
+            self.queue,
+            self.name,
+            state,
+            start=start,
+            count=count,
+            asc=asc,
+            parse=parse_with(self.schema),
+            result=self.result,
         )
 
     def job(self, job_id: str) -> JobRef[R, G]:

@@ -19,6 +19,8 @@ from .producers import (
     enqueue_db_clean_up_bulk,
     get_after_sign_up_email_job,
     get_db_clean_up_job,
+    list_after_sign_up_email_jobs,
+    list_db_clean_up_jobs,
     listen_after_sign_up_email,
     listen_db_clean_up,
 )
@@ -52,6 +54,8 @@ __all__ = [
     "get_after_sign_up_email_job",
     "get_db_clean_up_job",
     "get_worker_health",
+    "list_after_sign_up_email_jobs",
+    "list_db_clean_up_jobs",
     "listen_after_sign_up_email",
     "listen_db_clean_up",
 ]

@@ -23,7 +23,9 @@ from bullmq_codegen.runtime import (
     FlowNode,
     JobFailed,
     JobOptions,
+    JobPage,
     JobRef,
+    ListableState,
     Producer,
     ProgressCallback,
     ResultCallback,
@@ -45,6 +47,8 @@ __all__ = [
     "enqueue_db_clean_up_bulk",
     "get_after_sign_up_email_job",
     "get_db_clean_up_job",
+    "list_after_sign_up_email_jobs",
+    "list_db_clean_up_jobs",
     "listen_after_sign_up_email",
     "listen_db_clean_up",
 ]
@@ -91,6 +95,13 @@ def after_sign_up_email_node(
 def get_after_sign_up_email_job(job_id: str, /) -> JobRef[EmailSent]:
     """One ``afterSignUpEmail`` job known by its id; ``await ....result()`` gives its typed result."""
     return _after_sign_up_email.job(job_id)
+
+
+async def list_after_sign_up_email_jobs(
+    state: ListableState, /, *, start: int = 0, count: int = 50, asc: bool = False
+) -> JobPage[EmailSend, EmailSent]:
+    """``afterSignUpEmail`` jobs in ``state``, newest first, payloads and results typed; paged."""
+    return await _after_sign_up_email.jobs(state, start=start, count=count, asc=asc)
 
 
 def listen_after_sign_up_email(
@@ -148,6 +159,13 @@ def db_clean_up_node(
 def get_db_clean_up_job(job_id: str, /) -> JobRef[None]:
     """One ``dbCleanUp`` job known by its id; ``await ....result()`` gives its typed result."""
     return _db_clean_up.job(job_id)
+
+
+async def list_db_clean_up_jobs(
+    state: ListableState, /, *, start: int = 0, count: int = 50, asc: bool = False
+) -> JobPage[None, None]:
+    """``dbCleanUp`` jobs in ``state``, newest first, payloads and results typed; paged."""
+    return await _db_clean_up.jobs(state, start=start, count=count, asc=asc)
 
 
 def listen_db_clean_up(
