@@ -201,12 +201,14 @@ async def test_listing_a_job_name_types_payloads_and_flags_stale_ones(shop: Modu
     # a job an older deploy added, whose data today's schema refuses
     await add_job(shop.orders_queue.context(), "placeOrder", '{"orderId": "x"}', {"priority": 1})
     first = await shop.list_place_order_jobs("prioritized", count=4)
-    assert len(first.jobs) == 4 and first.next_start is not None
+    assert len(first.jobs) == 4
+    assert first.next_start is not None
     rest = await shop.list_place_order_jobs("prioritized", start=first.next_start, count=4)
     assert rest.next_start is None
     jobs = first.jobs + rest.jobs
     stale = [job for job in jobs if job.payload_error is not None]
-    assert len(stale) == 1 and stale[0].payload is None
+    assert len(stale) == 1
+    assert stale[0].payload is None
     assert "orderId" in str(stale[0].payload_error)
     assert sorted(job.payload.order_id for job in jobs if job.payload is not None) == list(
         range(100, 105)
