@@ -419,6 +419,8 @@ async def test_flows_that_cannot_work_are_refused_before_anything_is_added(
 async def test_existing_children_are_reported_or_refused_as_bullmq_does(
     flowcase: ModuleType,
 ) -> None:
+    from flowcase.schemas import Total
+
     flows = Flows(flowcase)
     alone = await add_flow(flows.part_node("solo", 3, jobId="solo"))  # a flow of one job
     first = await add_flow(
@@ -431,3 +433,10 @@ async def test_existing_children_are_reported_or_refused_as_bullmq_does(
         FlowError, match="job solo\\) was refused by BullMQ, the rest of the flow added"
     ):
         await add_flow(flows.order_node(2, flows.part_node("solo", 3, jobId="solo")))
+    # the existing job became the first parent's dependency: the parent gets its result
+    dependencies = await flowcase.orders_queue.context().client.smembers(
+        flows.key(first) + ":dependencies"
+    )
+    assert dependencies == {flows.key(child) for child in first.children}
+    async with flowcase.create_workers():
+        assert await first.job.result(timeout=15) == Total(order_id=1, cents=7, parts=2)
