@@ -25,6 +25,7 @@ from .report import print_table, write_chart, write_json
 def scenarios(quick: bool, with_node: bool) -> list[Scenario]:
     scale = 0.1 if quick else 1.0
     jobs = lambda count: str(max(int(count * scale), 200))  # noqa: E731
+    bulk_large = [sys.executable, "-m", "bench.workloads.bulk_large"]
 
     def worker(
         queue: str, job: str, count: int, concurrency: int, sleep_ms: int
@@ -132,6 +133,21 @@ def scenarios(quick: bool, with_node: bool) -> list[Scenario]:
             produce("concurrent", 20000),
         ),
         Scenario("produce_bulk", "bulk add, batches of 1000", "jobs_per_s", produce("bulk", 20000)),
+        Scenario(
+            "bulk_large",
+            "one bulk of 100,000 (ours: chunked transactions; raw: addBulk, one transaction)",
+            "jobs_per_s",
+            {
+                impl: [*bulk_large, "--impl", impl, "--jobs", jobs(100_000)]
+                for impl in ("raw", "ours")
+            },
+        ),
+        Scenario(
+            "bulk_large_single",
+            "one bulk of 100,000, ours in one transaction (as before chunking)",
+            "jobs_per_s",
+            {"ours": [*bulk_large, "--impl", "ours", "--jobs", jobs(100_000), "--chunk", "0"]},
+        ),
         Scenario(
             "latency",
             "add-to-start latency, p50 (idle worker, a job every 2 ms)",
