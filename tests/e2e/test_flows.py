@@ -112,10 +112,10 @@ class Flows:
         """The job's Redis key (``<prefix>:<queue>:<id>``), as BullMQ names children."""
         return job.job.queue.context().job_key(job.job.id)
 
-    async def hash(self, job: FlowJob[Any, Any, Any] | str, queue: str = "") -> dict[str, str]:
+    async def hash(self, job_id: str, queue: str) -> dict[str, str]:
+        """Every field of job ``job_id`` of ``queue`` as stored."""
         ctx = self.package.orders_queue.context()
-        key = self.key(job) if isinstance(job, FlowJob) else f"{ctx.prefix}:{queue}:{job}"
-        fields: dict[str, str] = await ctx.client.hgetall(key)
+        fields: dict[str, str] = await ctx.client.hgetall(f"{ctx.prefix}:{queue}:{job_id}")
         return fields
 
 
