@@ -3,13 +3,15 @@
 Each fault test checks the same invariant against what Redis holds: the jobs
 in the queue are exactly the items before ``resume_index``, in order, with the
 ids the error reports (no partial chunk), and adding the rest from there
-completes the bulk with nothing twice.
+completes the bulk with nothing twice. Node BullMQ takes a chunked bulk's jobs
+in the order they were given.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -27,9 +29,12 @@ from bullmq_codegen.runtime import Runtime
 from bullmq_codegen.runtime.adding import BulkEnqueueError, add_jobs
 from bullmq_codegen.runtime.queue_context import QueueContext
 from bullmq_codegen.testing import RedisServer, RedisSource, find_redis_server
+from bullmq_codegen.testing.node import node_bullmq
 
 from ..cases_support import Ping, ping
 from ..helpers import eventually
+
+NODE_CONTROL = Path(__file__).parents[1] / "e2e" / "node" / "control.js"
 
 
 def payloads(count: int, size: int = 0) -> list[str]:
@@ -289,3 +294,29 @@ async def test_one_job_failing_inside_a_chunk_is_named_and_the_others_kept(
     assert "WRONGTYPE" in error.failed[4]
     ids, _ = await stored_in_order(ctx)
     assert ids == ["j0", "j1", "j2", "j3", "j5"]
+
+
+async def test_node_takes_a_chunked_bulk_in_order(
+    runtime: Runtime, redis: RedisSource, prefix: str
+) -> None:
+    modules = node_bullmq()
+    if modules is None:
+        pytest.skip("Node.js and npm (and the npm registry) are needed for the interop check")
+    ctx = runtime.context("pings")
+    ids = await add_jobs(ctx, "ping", payloads(300), {"attempts": 2}, chunk_size=64)
+    node = await asyncio.create_subprocess_exec(
+        "node",
+        str(NODE_CONTROL),
+        "run",
+        redis.url,
+        prefix,
+        "pings",
+        "300",
+        "ok",
+        env={**os.environ, "NODE_PATH": str(modules)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(node.communicate(), timeout=60)
+    assert node.returncode == 0, err.decode()
+    assert json.loads(out) == ids
