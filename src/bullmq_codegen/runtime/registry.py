@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator, Collection, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from bullmq.redis_connection import RedisConnection
@@ -182,3 +182,35 @@ class Runtime:
             )
             self._loops[loop] = resources
         return resources
+
+    @contextlib.asynccontextmanager
+    async def redirected(
+        self, *, connection: ConnectionSpec, prefix: str
+    ) -> AsyncGenerator[Runtime]:
+        """Use ``connection`` and key prefix ``prefix`` instead of the config's, until the block ends.
+
+        For tests: generated code (producers, queues, workers) then reaches
+        another Redis, or the same one under a prefix of its own, without
+        regenerating anything. The config object is left as it is: the runtime
+        holds a copy with the new connection and prefix meanwhile.
+
+        Connections already open stay open, set aside and back in use after the
+        block; inside it, every loop opens new ones. On exit, the workers and
+        connections opened inside the block on the running loop are closed, so
+        nothing crosses from one to the other. Blocks nest, and must end in
+        reverse order.
+        """
+        saved = (self.config, self._connection, self._loops)
+        redirected = replace(self.config, connection=connection, prefix=prefix)
+        self.config = redirected
+        self._connection = None
+        self._loops = weakref.WeakKeyDictionary()
+        try:
+            yield self
+        finally:
+            if self.config is not redirected:
+                raise RuntimeError(
+                    "Runtime.redirected() blocks must end in reverse order of their start"
+                )
+            await self.close()
+            self.config, self._connection, self._loops = saved
