@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .connection import blocking_client
 from .routes import JobRoute
+from .schedules import ScheduleSync, declared_schedules, sync_schedules
 from .worker.events import WorkerListener
 from .worker.queue_worker import CloseResult, QueueWorker
 from .worker.settings import QueueWorkerSettings, RouteSettings
@@ -81,6 +82,7 @@ class WorkerGroup:
         self._selected = select_routes(routes, queues=queues, workers=workers)
         self._listeners = list(listeners)
         self._workers: dict[str, QueueWorker] = {}
+        self._schedules: dict[str, ScheduleSync] = {}
 
     @property
     def queue_names(self) -> tuple[str, ...]:
@@ -92,6 +94,11 @@ class WorkerGroup:
         """Queue name → its running worker (empty before :meth:`start`)."""
         return self._workers
 
+    @property
+    def schedules(self) -> Mapping[str, ScheduleSync]:
+        """Queue name → what :meth:`start` did to its job schedulers."""
+        return self._schedules
+
     def add_listener(self, listener: WorkerListener) -> None:
         """Tell ``listener`` what every worker of the group does (before or after start)."""
         self._listeners.append(listener)
@@ -99,10 +106,21 @@ class WorkerGroup:
             worker.add_listener(listener)
 
     async def start(self) -> None:
-        """Start every worker on the running event loop (returns once they are started)."""
+        """Start every worker on the running event loop (returns once they are started).
+
+        First the job schedulers their definitions declare are upserted, and
+        those of their job names no longer declared removed (see
+        :attr:`schedules`); a scheduler that cannot be written raises
+        :class:`~.schedules.ScheduleError` naming it, and no worker starts.
+        """
         if self._workers:
             raise RuntimeError("these workers were already started")
         config = self._runtime.config
+        for queue, routes in self._selected.items():
+            names = [route.name for route in routes]
+            self._schedules[queue] = await sync_schedules(
+                self._runtime.context(queue), declared_schedules(config, queue, names), names
+            )
         for queue, routes in self._selected.items():
             options = {
                 route.name: config.worker(queue, route.name).get("options", {}) for route in routes

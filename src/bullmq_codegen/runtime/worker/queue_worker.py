@@ -20,10 +20,12 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from ..connection import is_connection_error
 from ..health import Heartbeat, heartbeat_key, stale_heartbeats
 from ..queue_context import QueueContext
 from ..resp import pack
 from ..routes import JobRoute
+from ..schedules import ScheduleError, schedule_next_iteration
 from .events import JobInfo, RouteStats, WorkerListener, WorkerState, notify
 from .fetcher import JobFetcher, RawJob
 from .maintenance import LockKeeper, StalledChecker, stopped_within
@@ -34,6 +36,8 @@ __all__ = ["CloseResult", "QueueWorker"]
 
 _MAINTENANCE_GRACE = 5.0
 """Seconds a closing worker waits for a lock renewal or stalled check under way."""
+_SCHEDULE_TRIES = 4
+"""Tries at adding a scheduler's next job when Redis is unreachable (0.05 + 0.2 + 0.8 s apart)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,11 +217,37 @@ class QueueWorker:
         try:
             next_job: RawJob | None = job
             while next_job is not None:
+                if "rjk" in next_job.fields:
+                    await self._schedule_next(next_job)
                 next_job = await self._runner.run(next_job, token, self._may_fetch_next)
         except Exception as error:  # the runner reports job errors itself; this is a bug
             self._report_error(error)
         finally:
             self._free_slots.release()
+
+    async def _schedule_next(self, job: RawJob) -> None:
+        """Add the next job of the scheduler that added ``job``, as Node's worker does on taking it.
+
+        Retried on connection errors (briefly: the job's lock is running); a
+        failure is reported to the listeners and the job is processed anyway.
+        """
+        delay = 0.05
+        for attempt in range(_SCHEDULE_TRIES):
+            try:
+                await schedule_next_iteration(self._ctx, job.id, job.fields)
+            except Exception as error:
+                if is_connection_error(error) and attempt + 1 < _SCHEDULE_TRIES:
+                    await asyncio.sleep(delay)
+                    delay *= 4
+                    continue
+                scheduler = job.fields.get("rjk")
+                problem = ScheduleError(
+                    f"failed to add the next job of job scheduler {scheduler!r} "
+                    f"(after job {job.id!r}): {error}"
+                )
+                problem.__cause__ = error
+                self._report_error(problem)
+            return
 
     async def _beat(self, stop: asyncio.Event) -> None:
         """Publish a heartbeat every ``heartbeat_interval`` seconds; remove it on close."""

@@ -1,0 +1,414 @@
+"""BullMQ job schedulers: the definitions' schedules in Redis, and each scheduler's next job.
+
+Two jobs, both on bullmq's own Lua scripts with the arguments Node BullMQ
+passes them, so Node reads and drives the same state:
+
+* when workers start, :func:`sync_schedules` upserts the schedules their
+  definitions declare (``addJobScheduler``, as Node's
+  ``queue.upsertJobScheduler``) and removes those of their job names that were
+  declared before but no longer are (``removeJobScheduler``; the ids declared
+  are kept in a set beside the queue's keys, so schedulers that a Node service
+  created are never removed, whatever their job name). A scheduler already in
+  Redis as declared, with its next job pending, is left alone: restarting (ten
+  processes at once, or one a hundred times) neither moves its next run nor
+  restarts its ``limit`` count.
+* when a worker takes a scheduler's job (its hash has ``rjk``),
+  :func:`schedule_next_iteration` adds the scheduler's next job
+  (``updateJobScheduler``), as Node's worker does whoever created the scheduler.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import msgpack
+from bullmq.job import optsEncodeMap
+
+from ..definitions.config import QueueConfig
+from ..definitions.schedules import SCHEDULER_JOB_OPTIONS, cron_next, schedule_payload_json
+from ..errors import BullMQCodegenError
+from .job_options import name_defaults
+from .queue_context import QueueContext
+from .resp import pack
+
+__all__ = [
+    "REGISTRY_FIELD",
+    "DeclaredSchedule",
+    "ScheduleError",
+    "ScheduleSync",
+    "declared_schedules",
+    "schedule_next_iteration",
+    "sync_schedules",
+]
+
+_ADD_KEYS = (
+    "repeat",
+    "delayed",
+    "wait",
+    "paused",
+    "meta",
+    "prioritized",
+    "marker",
+    "id",
+    "events",
+    "pc",
+    "active",
+)
+_ID_COLLISION = -10
+_REPEAT_KEYS = ("every", "pattern", "tz", "limit", "startDate", "endDate")
+_NUMERIC = ("every", "limit", "startDate", "endDate")
+_UPSERT_TRIES = 3
+REGISTRY_FIELD = "bcg-schedulers"
+"""``<prefix>:<queue>:bcg-schedulers``: the ids of the schedulers declared in definitions.
+
+Only those are removed once no longer declared; schedulers someone else created
+(a Node service, by hand) are never touched, even for job names served here.
+"""
+# A legacy repeatable job's key: name:id:endDate:tz:<cron with spaces | every ms>.
+_LEGACY_KEY = re.compile(r"[^:]*:[^:]*:\d*:[^:]*:(?:.* .*|\d+)", re.DOTALL)
+
+
+class ScheduleError(BullMQCodegenError):
+    """A job scheduler could not be written to Redis; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredSchedule:
+    """One declared schedule, as the job scheduler it becomes."""
+
+    id: str
+    """The scheduler id (unique in its queue)."""
+    name: str
+    """The name of the jobs it adds (the worker declaring it)."""
+    repeat: Mapping[str, Any]
+    """BullMQ repeat options: ``every`` or ``pattern`` (with ``tz``), ``limit``, dates,
+    ``immediately``."""
+    data: str
+    """The JSON data of every job (``{}`` without payload)."""
+    opts: Mapping[str, Any]
+    """The job options of every job (queue < worker < schedule), public keys."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSync:
+    """What :func:`sync_schedules` did to the job schedulers of one queue."""
+
+    written: tuple[str, ...]
+    """Scheduler ids created, changed or revived."""
+    unchanged: tuple[str, ...]
+    """Scheduler ids already in Redis as declared."""
+    removed: tuple[str, ...]
+    """Scheduler ids of these job names no longer declared, removed."""
+
+
+def declared_schedules(
+    config: QueueConfig, queue: str, names: Collection[str]
+) -> list[DeclaredSchedule]:
+    """The schedules the workers ``names`` of ``queue`` declare."""
+    found: list[DeclaredSchedule] = []
+    for name in names:
+        worker = config.worker(queue, name)
+        defaults = {
+            key: value
+            for key, value in name_defaults(config, queue, name).items()
+            if key not in SCHEDULER_JOB_OPTIONS  # set per job by the scheduler itself
+        }
+        for scheduler_id, schedule in worker.get("schedules", {}).items():
+            found.append(
+                DeclaredSchedule(
+                    id=scheduler_id,
+                    name=name,
+                    repeat={
+                        k: v for k, v in schedule.items() if k in (*_REPEAT_KEYS, "immediately")
+                    },
+                    data=schedule_payload_json(schedule, worker.get("schema")),
+                    opts={**defaults, **schedule.get("jobOptions", {})},
+                )
+            )
+    return found
+
+
+async def sync_schedules(
+    ctx: QueueContext, declared: Sequence[DeclaredSchedule], job_names: Collection[str]
+) -> ScheduleSync:
+    """Upsert ``declared`` in ``ctx``'s queue; remove the schedulers of ``job_names`` that
+    were declared before (see :data:`REGISTRY_FIELD`) and are not any more.
+
+    Schedulers of other job names, and those nobody declared in definitions
+    (a Node service's), are never touched. Raises :class:`ScheduleError`
+    naming the scheduler that could not be written.
+    """
+    written: list[str] = []
+    unchanged: list[str] = []
+    for schedule in declared:
+        try:
+            changed = await _upsert(ctx, schedule)
+        except Exception as error:
+            raise ScheduleError(
+                f"cannot upsert job scheduler {schedule.id!r} of job {schedule.name!r} "
+                f"in queue {ctx.name!r}: {error}"
+            ) from error
+        (written if changed else unchanged).append(schedule.id)
+    registry = ctx.keys[""] + REGISTRY_FIELD
+    if declared:
+        await ctx.pipeline.execute(pack("SADD", registry, *(schedule.id for schedule in declared)))
+    keep = {schedule.id for schedule in declared}
+    removed: list[str] = []
+    for scheduler_id, name in (await _registered(ctx, registry)).items():
+        if scheduler_id in keep:
+            continue
+        if name in job_names:
+            await ctx.commands["removeJobScheduler"](
+                keys=[ctx.keys["repeat"], ctx.keys["delayed"], ctx.keys["events"]],
+                args=[scheduler_id, ctx.keys[""]],
+            )
+            removed.append(scheduler_id)
+        await ctx.pipeline.execute(pack("SREM", registry, scheduler_id))
+    return ScheduleSync(tuple(written), tuple(unchanged), tuple(removed))
+
+
+async def schedule_next_iteration(
+    ctx: QueueContext, job_id: str, fields: Mapping[str, str]
+) -> str | None:
+    """Add the next job of the scheduler that added job ``job_id`` (just moved to active).
+
+    ``fields`` is the job's hash. Returns the next job's id, or ``None`` when
+    there is none (the limit or end date is reached, another worker added it,
+    the scheduler was removed). Raises when the job names a legacy repeatable
+    job (not supported by BullMQ 6) or Redis fails.
+    """
+    scheduler_id = fields.get("rjk")
+    if not scheduler_id:
+        return None
+    if _LEGACY_KEY.fullmatch(scheduler_id) and not await ctx.pipeline.execute(
+        pack("HEXISTS", f"{ctx.keys['repeat']}:{scheduler_id}", "ic")
+    ):
+        raise ScheduleError(
+            f"job {job_id!r} comes from legacy repeatable job {scheduler_id!r}, which BullMQ 6 "
+            "no longer schedules: migrate it to a job scheduler"
+        )
+    opts = _as_job_opts(cast("dict[str, Any]", json.loads(fields.get("opts") or "{}")))
+    repeat = cast("dict[str, Any]", opts.get("repeat") or {})
+    count = int(repeat.get("count") or 0) + 1
+    now = int(time.time() * 1000)
+    if _finished(repeat, count, now):
+        return None
+    now = max(now, int(opts.get("prevMillis") or 0))
+    every = repeat.get("every")
+    offset = repeat.get("offset") if every else None
+    next_millis = _first_millis(repeat, now)
+    if next_millis is None and not every:
+        return None
+    job_opts = _job_opts(opts, repeat, scheduler_id, next_millis, count, offset)
+    result: object = await ctx.commands["updateJobScheduler"](
+        keys=[
+            *(ctx.keys[key] for key in _ADD_KEYS[:10]),
+            ctx.job_key(job_id),
+            ctx.keys["active"],
+        ],
+        args=[
+            "" if next_millis is None else next_millis,
+            scheduler_id,
+            fields.get("data") or "{}",
+            msgpack.packb(_encoded(job_opts), use_bin_type=True),
+            int(time.time() * 1000),
+            ctx.keys[""],
+            job_id,
+        ],
+    )
+    return result if isinstance(result, str) and result else None
+
+
+# -- upsert ---------------------------------------------------------------------------------
+
+
+async def _upsert(ctx: QueueContext, schedule: DeclaredSchedule) -> bool:
+    """Write ``schedule`` unless Redis has it as declared and alive; whether it was written."""
+    for attempt in range(_UPSERT_TRIES):
+        if await _in_place(ctx, schedule):
+            return False
+        now = int(time.time() * 1000)
+        if _finished(schedule.repeat, 1, now):
+            return False
+        next_millis = _first_millis(schedule.repeat, now)
+        if next_millis is None and not schedule.repeat.get("every"):
+            return False  # a pattern that matches no date before its endDate
+        result: object = await ctx.commands["addJobScheduler"](
+            keys=[ctx.keys[key] for key in _ADD_KEYS],
+            args=[
+                "" if next_millis is None else max(next_millis, now),
+                msgpack.packb(_scheduler_opts(schedule), use_bin_type=True),
+                schedule.id,
+                schedule.data,
+                msgpack.packb(_encoded(schedule.opts), use_bin_type=True),
+                msgpack.packb(
+                    _encoded(
+                        _job_opts(schedule.opts, schedule.repeat, schedule.id, next_millis, 1, None)
+                    ),
+                    use_bin_type=True,
+                ),
+                int(time.time() * 1000),
+                ctx.keys[""],
+                "",
+            ],
+        )
+        if result == _ID_COLLISION and attempt + 1 < _UPSERT_TRIES:
+            continue  # another process added this run's job meanwhile: look again
+        if isinstance(result, int):
+            raise ctx.backend.scripts.finishedErrors({"code": result, "command": "addJobScheduler"})
+        return True
+    raise AssertionError("unreachable")
+
+
+async def _in_place(ctx: QueueContext, schedule: DeclaredSchedule) -> bool:
+    """Whether Redis holds ``schedule`` as declared, with its next job pending (or its limit hit)."""
+    pairs, score = await ctx.pipeline.execute_all(
+        [
+            pack("HGETALL", f"{ctx.keys['repeat']}:{schedule.id}"),
+            pack("ZSCORE", ctx.keys["repeat"], schedule.id),
+        ]
+    )
+    stored = _as_dict(pairs)
+    if not stored or score is None or not _same(stored, schedule):
+        return False
+    limit: int | None = schedule.repeat.get("limit")
+    if limit is not None and int(stored.get("ic") or 0) >= limit:
+        return True  # used up: declaring it again does not restart it
+    job_key = ctx.job_key(f"repeat:{schedule.id}:{int(float(score))}")
+    name, finished = await ctx.pipeline.execute(pack("HMGET", job_key, "name", "finishedOn"))
+    return name is not None and finished is None
+
+
+def _as_dict(reply: object) -> dict[str, str]:
+    """An ``HGETALL`` reply (a flat list, or a dict) as a dict."""
+    if isinstance(reply, dict):
+        return cast("dict[str, str]", reply)
+    if isinstance(reply, list):
+        flat = cast("list[str]", reply)
+        return dict(zip(flat[::2], flat[1::2], strict=True))
+    return {}
+
+
+def _same(stored: Mapping[str, str], schedule: DeclaredSchedule) -> bool:
+    if stored.get("name") != schedule.name:
+        return False
+    for key in _REPEAT_KEYS:
+        value = stored.get(key)
+        declared = schedule.repeat.get(key)
+        if (int(float(value)) if key in _NUMERIC and value else value) != declared:
+            return False
+    opts: object = json.loads(stored.get("opts") or "{}")
+    data: object = json.loads(stored.get("data") or "{}")
+    declared_opts: object = json.loads(json.dumps(_encoded(schedule.opts)))
+    declared_data: object = json.loads(schedule.data)
+    return opts == declared_opts and data == declared_data
+
+
+def _scheduler_opts(schedule: DeclaredSchedule) -> dict[str, Any]:
+    """The scheduler's own fields, as Node's ``upsertJobScheduler`` passes them."""
+    opts: dict[str, Any] = {"name": schedule.name}
+    for key in ("startDate", "endDate", "tz", "pattern", "every", "limit"):
+        if schedule.repeat.get(key) is not None:
+            opts[key] = schedule.repeat[key]
+    return opts
+
+
+# -- shared with the next iteration ---------------------------------------------------------
+
+
+def _finished(repeat: Mapping[str, Any], count: int, now: int) -> bool:
+    """Whether iteration ``count`` is past the scheduler's ``limit`` or ``endDate``."""
+    limit = repeat.get("limit")
+    end = int(repeat.get("endDate") or 0)
+    return (limit is not None and count > int(limit)) or (end > 0 and now > end)
+
+
+def _first_millis(repeat: Mapping[str, Any], now: int) -> int | None:
+    """A cron scheduler's next run from ``now`` (BullMQ's default strategy); ``None`` for every."""
+    pattern = repeat.get("pattern")
+    if not pattern:
+        return None
+    if repeat.get("immediately"):
+        return int(time.time() * 1000)
+    start = int(repeat.get("startDate") or 0)
+    found = cron_next(str(pattern), max(now, start), repeat.get("tz"))
+    end = int(repeat.get("endDate") or 0)
+    if found is None or (end > 0 and found > end):
+        return None
+    return max(found, now)
+
+
+def _job_opts(
+    opts: Mapping[str, Any],
+    repeat: Mapping[str, Any],
+    scheduler_id: str,
+    next_millis: int | None,
+    count: int,
+    offset: int | None,
+) -> dict[str, Any]:
+    """The options of a scheduler's next job, as Node's ``getNextJobOpts`` makes them.
+
+    For ``every``, the job id, delay and ``prevMillis`` are the script's to compute.
+    """
+    now = int(time.time() * 1000)
+    merged = {**opts, "timestamp": now, "repeatJobKey": scheduler_id}
+    if next_millis is not None:
+        merged.update(
+            jobId=f"repeat:{scheduler_id}:{next_millis}",
+            delay=max(next_millis - now, 0),
+            prevMillis=next_millis,
+        )
+    else:
+        merged.pop("prevMillis", None)
+    kept = {key: value for key, value in repeat.items() if key != "immediately"}
+    kept.update(
+        offset=offset,
+        count=count,
+        startDate=repeat.get("startDate") or None,
+        endDate=repeat.get("endDate") or None,
+    )
+    merged["repeat"] = {key: value for key, value in kept.items() if value is not None}
+    return merged
+
+
+def _as_job_opts(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """A taken job's stored options as Node's ``Job`` holds them: ``attempts`` defaulted,
+    ``repeatJobKey`` apart, a backoff in ms made ``fixed``."""
+    opts = {"attempts": 0, **stored}
+    opts.pop("repeatJobKey", None)
+    backoff = opts.pop("backoff", None)
+    if isinstance(backoff, int | float) and not isinstance(backoff, bool):
+        opts["backoff"] = {"type": "fixed", "delay": backoff}
+    elif backoff:
+        opts["backoff"] = backoff
+    return opts
+
+
+def _encoded(opts: Mapping[str, Any]) -> dict[str, Any]:
+    """Job options with bullmq's short keys (Node's ``optsAsJSON``); short keys stay."""
+    return {optsEncodeMap.get(key, key): value for key, value in opts.items() if value is not None}
+
+
+async def _registered(ctx: QueueContext, registry: str) -> dict[str, str | None]:
+    """Scheduler id → job name (``None`` when gone) of the schedulers declared here before."""
+    ids = cast("list[str]", await ctx.pipeline.execute(pack("SMEMBERS", registry)))
+    if not ids:
+        return {}
+    rows = cast(
+        "list[list[str | None]]",
+        await ctx.pipeline.execute_all(
+            [
+                pack("HMGET", f"{ctx.keys['repeat']}:{scheduler_id}", "name", "ic")
+                for scheduler_id in sorted(ids)
+            ]
+        ),
+    )
+    return {
+        scheduler_id: name if ic is not None else None
+        for scheduler_id, (name, ic) in zip(sorted(ids), rows, strict=True)
+    }

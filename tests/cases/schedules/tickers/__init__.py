@@ -1,0 +1,1 @@
+"""Job schedulers declared in the definitions (test case)."""
