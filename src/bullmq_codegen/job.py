@@ -33,6 +33,10 @@ class JobControls(Protocol):
         """The JSON results of this job's completed children, by child job key."""
         ...
 
+    async def children_failures(self) -> dict[str, str]:
+        """The failed reasons of children that failed with ``ignoreDependencyOnFailure``."""
+        ...
+
 
 class Job(Generic[P_co, G]):
     """A job being processed.
@@ -169,6 +173,11 @@ class Job(Generic[P_co, G]):
         )
         raw = await self._controls.children_values()
         return {key: adapter.validate_json(value) for key, value in raw.items()}
+
+    async def children_failures(self) -> dict[str, str]:
+        """The failed reasons of this flow job's children that failed for good with
+        ``ignoreDependencyOnFailure``, by child job key (Node's ``getIgnoredChildrenFailures``)."""
+        return await self._controls.children_failures()
 
     async def children_values(self) -> dict[str, JsonValue]:
         """The stored JSON results of this flow job's completed children, by child job key."""

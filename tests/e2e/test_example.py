@@ -9,7 +9,7 @@ from types import ModuleType
 import pytest
 from pydantic import ValidationError
 
-from bullmq_codegen.runtime import InvalidJobOptionsError
+from bullmq_codegen.runtime import BulkValidationError, InvalidJobOptionsError
 
 from ..helpers import eventually
 
@@ -24,8 +24,10 @@ async def test_enqueued_jobs_run_with_their_processor(example: ModuleType) -> No
             )
             for i in range(20)
         ]
-        results = [await job.wait_until_finished(timeout=10) for job in jobs]
-    assert results == [None] * 20
+        results = [await job.result(timeout=10) for job in jobs]
+    assert [(result.to, result.message_id) for result in results] == [
+        (f"u{i}@example.com", f"<{job.id}@example.com>") for i, job in enumerate(jobs)
+    ]
     counts = await example.email_send_queue.counts()
     assert (counts.completed, counts.failed, counts.pending) == (20, 0, 0)
     stored = await example.email_send_queue.get_job(jobs[0].id)
@@ -51,7 +53,7 @@ async def test_invalid_payload_is_refused_before_redis(example: ModuleType) -> N
         await example.enqueue_after_sign_up_email(EmailSend(to="not an address", template="w"))
     with pytest.raises(ValidationError):  # built without validation: caught on the way out
         await example.enqueue_after_sign_up_email(EmailSend.model_construct(to="x", template="w"))
-    with pytest.raises(ValidationError):
+    with pytest.raises(BulkValidationError, match=r"\[1\] to:"):
         await example.enqueue_after_sign_up_email_bulk(
             [EmailSend(to="a@b.co", template="w"), EmailSend.model_construct(to=3, template="w")]
         )

@@ -45,7 +45,9 @@ async def test_python_workers_process_jobs_node_adds(
     assert adder.returncode == 0, err
     ids = json.loads(out)
     async with example.create_workers(queues=["emailSend"]):
-        assert await example.email_send_queue.wait_until_finished(ids["valid"], timeout=10) is None
+        sent = await example.get_after_sign_up_email_job(ids["valid"]).result(timeout=10)
+        assert sent.to == "node@example.com"
+        assert sent.message_id == f"<{ids['valid']}@example.com>"
         with pytest.raises(JobFailedError, match="invalid payload for job 'afterSignUpEmail'"):
             await example.email_send_queue.wait_until_finished(ids["invalid"], timeout=10)
 

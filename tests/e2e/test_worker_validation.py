@@ -53,4 +53,5 @@ async def test_unknown_job_name_fails_and_names_it(example: ModuleType, raw_queu
 async def test_valid_raw_jobs_are_processed(example: ModuleType, raw_queue: Queue) -> None:
     job = await raw_queue.add("afterSignUpEmail", {"to": "a@b.co", "template": "w"})
     async with example.create_workers(queues=["emailSend"]):
-        assert await example.email_send_queue.wait_until_finished(job.id, timeout=10) is None
+        result = await example.email_send_queue.wait_until_finished(job.id, timeout=10)
+    assert result == {"to": "a@b.co", "message_id": f"<{job.id}@example.com>"}

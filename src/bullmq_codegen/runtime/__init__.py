@@ -6,6 +6,7 @@ names, schemas and processors of one definitions module.
 
 from ..definitions.options import JobOptions
 from ..job import Job
+from .adding import DEFAULT_CHUNK_SIZE, BulkEnqueueError
 from .connection import describe_connection
 from .control import CleanableState, JobControlError, JobLockedError, JobStateError, ListableState
 from .events import (
@@ -30,11 +31,14 @@ from .producer import BulkValidationError, InvalidJobOptionsError, Producer
 from .queue import JobCounts, JobFailedError, JobNotFoundError, JobSnapshot, JobState, QueueHandle
 from .registry import Runtime
 from .routes import JobRoute
+from .scheduler_view import SchedulerInfo
 from .stored import JobPage, StoredJob
 from .worker.events import JobInfo, RouteStats, WorkerListener, WorkerState
 from .worker.queue_worker import CloseResult, QueueWorker
 
 __all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "BulkEnqueueError",
     "BulkValidationError",
     "Callback",
     "CleanableState",
@@ -76,6 +80,7 @@ __all__ = [
     "ResultCallback",
     "RouteStats",
     "Runtime",
+    "SchedulerInfo",
     "StoredJob",
     "Subscription",
     "WorkerGroup",

@@ -54,6 +54,7 @@ __all__ = [
 def add_command(
     ctx: QueueContext, name: str, data_json: str, opts: JobOptions
 ) -> tuple[ScriptCommand, bytes]:
+    """The add script for ``opts`` (standard, delayed or prioritized) and its encoded call."""
     timestamp = opts.get("timestamp") or int(time.time() * 1000)
     deduplication = opts.get("deduplication")
     arguments = msgpack.packb(
@@ -81,6 +82,7 @@ def add_command(
 
 
 def job_id_of(ctx: QueueContext, result: object) -> str:
+    """The job id an add script replied, or the error it stands for (raised)."""
     if isinstance(result, BaseException):
         raise result
     if isinstance(result, int) and result < 0:
@@ -254,7 +256,7 @@ async def add_jobs(
         job_ids.extend(_added(ctx, results, job_ids))
         if unreadable is not None:
             raise BulkEnqueueError(ctx.name, [*job_ids], cause=unreadable) from unreadable
-        if upcoming is None and len(job_ids) > chunk_size:  # a one-chunk bulk's marker expires
+        if upcoming is None:  # the last chunk's marker: no one needs it any more
             await ctx.pipeline.execute(pack("DEL", chunk.marker))
         chunk = upcoming
     return job_ids

@@ -20,8 +20,10 @@ from .queue_context import QueueContext
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from ..definitions.config import QueueConfig
     from .control import CleanableState, ListableState
     from .registry import Runtime
+    from .scheduler_view import SchedulerInfo
 
 __all__ = [
     "JobCounts",
@@ -181,6 +183,11 @@ class QueueHandle:
         return self._runtime.config.prefix
 
     @property
+    def config(self) -> QueueConfig:
+        """The definitions this queue belongs to."""
+        return self._runtime.config
+
+    @property
     def default_job_options(self) -> JobOptions:
         """The queue's ``defaultJobOptions``, applied to every job it adds."""
         return self._runtime.config.queue(self.name).get("options", {}).get("defaultJobOptions", {})
@@ -329,6 +336,13 @@ class QueueHandle:
 
     def __repr__(self) -> str:
         return f"QueueHandle({self.name!r})"
+
+    async def schedulers(self) -> list[SchedulerInfo]:
+        """The queue's job schedulers (ours and any other's), soonest first, as Node's
+        ``getJobSchedulers`` shows them."""
+        from .scheduler_view import list_schedulers
+
+        return await list_schedulers(self.context())
 
     async def jobs(
         self,

@@ -58,7 +58,7 @@ class ResultType(Generic[R]):
         if value is None:
             return "null"
         hint = self.hint
-        if hint is JsonValue or hint is type(None) or hint is None:
+        if hint in _UNTYPED:
             return result_json(value)
         try:
             return self.adapter.dump_json(
@@ -73,6 +73,10 @@ class ResultType(Generic[R]):
     def validate_json(self, text: str) -> R:
         """The result stored as ``text``, validated as this type."""
         return self.adapter.validate_json(text)
+
+
+_UNTYPED: tuple[object, ...] = (JsonValue, object, Any, type(None), None)
+"""Return types that say nothing of the result's shape: stored as plain JSON, or refused."""
 
 
 class _LazyHint:

@@ -24,7 +24,7 @@ from ...job import Job
 from ..connection import is_connection_error
 from ..queue_context import QueueContext
 from ..routes import JobRoute
-from ..wire import decode_opts, keep_jobs, result_json
+from ..wire import decode_opts, keep_jobs
 from .backoff import BackoffError, custom_backoff_delay
 from .events import JobInfo, RouteStats, WorkerListener, notify
 from .fetcher import JobFetcher, RawJob, now_ms, parse_next_job
@@ -181,7 +181,7 @@ class JobRunner:
         route.stats.active += 1
         started = time.monotonic()
         try:
-            value = result_json(await route.route.processor(job))
+            value = route.route.result.dump_json(await route.route.processor(job))
         except Exception as error:
             duration = time.monotonic() - started
             await self._fail(raw, token, info, route, error, duration, job)
