@@ -111,3 +111,15 @@ def test_the_plugin_can_be_turned_off(project: pytest.Pytester) -> None:
     result = project.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:bullmq_codegen")
     result.assert_outcomes(passed=1, errors=3)
     result.stdout.fnmatch_lines(["*fixture 'bullmq_runtime' not found*"])
+
+
+def test_the_fixtures_work_in_pytest_asyncios_strict_mode(project: pytest.Pytester) -> None:
+    project.makepyprojecttoml(
+        INI.format(extra='bullmq_generated = "shop.generated"').replace(
+            'asyncio_mode = "auto"', 'asyncio_mode = "strict"'
+        )
+    )
+    tests = project.path / "test_shop.py"
+    tests.write_text(tests.read_text() + "\n\nimport pytest\n\npytestmark = pytest.mark.asyncio\n")
+    result = project.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4)
