@@ -116,3 +116,12 @@ async def test_children_results_are_given_to_a_flow_parent() -> None:
         "bull:orders:2": {"order_id": 2, "charged_cents": 250},
     }
     assert await run_processor(route, None, children=children) == 350
+
+
+async def test_ignored_children_failures_are_given_to_a_flow_parent() -> None:
+    async def failures(job: Job[None]) -> dict[str, str]:
+        return await job.children_failures()
+
+    route = JobRoute(queue="q", name="failures", schema=None, processor=failures)
+    failed = {"bull:orders:3": "card declined"}
+    assert await run_processor(route, None, children_failures=failed) == failed

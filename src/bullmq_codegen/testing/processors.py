@@ -53,11 +53,14 @@ class ProcessorRun(Generic[R, G]):
 class _RecordingControls:
     """The job's controls, kept in memory: what the processor asked of its worker."""
 
-    __slots__ = ("children", "keep_logs", "logs", "progress")
+    __slots__ = ("children", "failures", "keep_logs", "logs", "progress")
 
-    def __init__(self, keep_logs: int, children: Mapping[str, str]) -> None:
+    def __init__(
+        self, keep_logs: int, children: Mapping[str, str], failures: Mapping[str, str]
+    ) -> None:
         self.keep_logs = keep_logs
         self.children = dict(children)
+        self.failures = dict(failures)
         self.progress: list[JsonValue] = []
         self.logs: list[str] = []
 
@@ -72,6 +75,9 @@ class _RecordingControls:
 
     async def children_values(self) -> dict[str, str]:
         return dict(self.children)
+
+    async def children_failures(self) -> dict[str, str]:
+        return dict(self.failures)
 
 
 def _data_json(route: JobRoute[Any, Any, Any], payload: object) -> str:
@@ -96,12 +102,14 @@ async def record_processor(
     opts: JobOptions | None = None,
     job_id: str = "1",
     children: Mapping[str, JsonValue] | None = None,
+    children_failures: Mapping[str, str] | None = None,
 ) -> ProcessorRun[R, G]:
     """Run ``route``'s processor once on a job of ``payload``; return what it did.
 
     ``attempts_made`` is the number of earlier attempts the job says it had
     (``job.attempts_made``); ``opts`` its job options; ``children`` the
-    results of its flow children by job key (``job.children_results()``). The
+    results of its flow children by job key (``job.children_results()``), and
+    ``children_failures`` the failed reasons of its ignored failed children. The
     processor's exception propagates; a result that is not of the route's
     result type raises as it would fail the attempt in a worker.
     """
@@ -110,6 +118,7 @@ async def record_processor(
     controls = _RecordingControls(
         job_opts.get("keepLogs", 0),
         {key: json.dumps(value) for key, value in (children or {}).items()},
+        children_failures or {},
     )
     now = int(time.time() * 1000)
     job: Job[P, G] = Job(
@@ -144,6 +153,7 @@ async def run_processor(
     opts: JobOptions | None = None,
     job_id: str = "1",
     children: Mapping[str, JsonValue] | None = None,
+    children_failures: Mapping[str, str] | None = None,
 ) -> R:
     """Run ``route``'s processor once on a job of ``payload``; return its typed result.
 
@@ -151,6 +161,12 @@ async def run_processor(
     the result matters.
     """
     run = await record_processor(
-        route, payload, attempts_made=attempts_made, opts=opts, job_id=job_id, children=children
+        route,
+        payload,
+        attempts_made=attempts_made,
+        opts=opts,
+        job_id=job_id,
+        children=children,
+        children_failures=children_failures,
     )
     return run.result
