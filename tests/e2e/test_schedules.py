@@ -21,7 +21,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bullmq_codegen.runtime import WorkerListener
-from bullmq_codegen.runtime.schedules import declared_schedules, sync_schedules
+from bullmq_codegen.runtime.schedules import ScheduleError, declared_schedules, sync_schedules
 from bullmq_codegen.testing import RedisSource
 from bullmq_codegen.testing.node import node_bullmq
 
@@ -96,7 +96,12 @@ async def test_declared_schedules_are_created_on_start_and_fire_with_validated_p
     tickers: ModuleType, raw: Redis, prefix: str
 ) -> None:
     async with tickers.create_workers() as group:
-        assert sorted(group.schedules["ticks"].written) == ["beat", "each-second", "half-second"]
+        assert sorted(group.schedules["ticks"].written) == [
+            "beat",
+            "each-second",
+            "half-second",
+            "twice",
+        ]
         repeat = f"{prefix}:ticks:repeat"
         half = await raw.hgetall(f"{repeat}:half-second")
         assert (half["name"], half["every"], half["ic"]) == ("tick", "500", "1")
@@ -131,6 +136,11 @@ async def test_declared_schedules_are_created_on_start_and_fire_with_validated_p
     assert len({run["id"] for run in recorded}) == len(recorded)
     labels = {run["label"] for run in recorded if run["name"] == "tick"}
     assert labels == {"half:1", "cron:2"}  # the processor got validated Tick payloads
+    assert len(millis_of("twice", recorded)) == 2  # its limit
+    async with tickers.create_workers() as group:  # a restart does not start it again
+        assert "twice" in group.schedules["ticks"].unchanged
+        await asyncio.sleep(0.7)
+    assert len(millis_of("twice", await runs(raw, prefix))) == 2
 
 
 async def test_restarting_leaves_unchanged_schedulers_alone(
@@ -142,7 +152,7 @@ async def test_restarting_leaves_unchanged_schedulers_alone(
     names = ["tick", "beat"]
     declared = declared_schedules(runtime.config, "ticks", names)
     first = await sync_schedules(ctx, declared, names)
-    assert sorted(first.written) == ["beat", "each-second", "half-second"]
+    assert sorted(first.written) == ["beat", "each-second", "half-second", "twice"]
     before = await raw.zrange(f"{prefix}:ticks:repeat", 0, -1, withscores=True)
     delayed = await raw.zrange(f"{prefix}:ticks:delayed", 0, -1)
     waiting = await raw.lrange(f"{prefix}:ticks:wait", 0, -1)
@@ -150,11 +160,25 @@ async def test_restarting_leaves_unchanged_schedulers_alone(
         again = await sync_schedules(ctx, declared, names)
         assert (again.written, sorted(again.unchanged)) == (
             (),
-            ["beat", "each-second", "half-second"],
+            ["beat", "each-second", "half-second", "twice"],
         )
     assert await raw.zrange(f"{prefix}:ticks:repeat", 0, -1, withscores=True) == before
     assert await raw.zrange(f"{prefix}:ticks:delayed", 0, -1) == delayed
     assert await raw.lrange(f"{prefix}:ticks:wait", 0, -1) == waiting
+
+
+async def test_a_scheduler_that_cannot_be_written_stops_the_start_and_is_named(
+    tickers: ModuleType, raw: Redis, prefix: str
+) -> None:
+    await raw.set(f"{prefix}:ticks:repeat", "not a sorted set")
+    group = tickers.create_workers(queues=["ticks"])
+    with pytest.raises(
+        ScheduleError,
+        match=r"^cannot upsert job scheduler '(beat|half-second)' of job '(beat|tick)' in queue "
+        r"'ticks': WRONGTYPE",
+    ):
+        await group.start()
+    assert group.workers == {}
 
 
 async def test_a_removed_declaration_is_removed_and_other_names_are_untouched(
@@ -194,7 +218,7 @@ async def test_a_removed_declaration_is_removed_and_other_names_are_untouched(
     reduced = import_fresh(tickers_root, "tickers.generated")
     try:
         async with reduced.create_workers() as group:
-            assert sorted(group.schedules["ticks"].removed) == ["beat", "each-second"]
+            assert sorted(group.schedules["ticks"].removed) == ["beat", "each-second", "twice"]
             assert group.schedules["ticks"].unchanged == ("half-second",)
     finally:
         await reduced.close_connections()
@@ -216,7 +240,7 @@ async def test_ten_groups_starting_at_once_create_each_scheduler_once(
         await asyncio.sleep(3.0)
     finally:
         await asyncio.gather(*(group.close() for group in groups))
-    assert await raw.zcard(f"{prefix}:ticks:repeat") == 3
+    assert await raw.zcard(f"{prefix}:ticks:repeat") == 4
     recorded = await runs(raw, prefix)
     assert len({run["id"] for run in recorded}) == len(recorded)  # no job ran twice
     half_runs = millis_of("half-second", recorded)

@@ -5,7 +5,7 @@ JSON object per run: job id, name, label, process id), so a test can count how
 often each scheduler fired and in which process.
 
 ``SCHEDULES_VARIANT`` picks the declarations: ``full`` (the default), ``reduced``
-(``each-second`` and ``beat`` removed), or ``bench`` (only ``per-second``, every 1000 ms).
+(``each-second``, ``beat`` and ``twice`` removed), or ``bench`` (only ``per-second``, every 1000 ms).
 """
 
 from __future__ import annotations
@@ -74,7 +74,10 @@ tick_schedules: dict[str, ScheduleOptions[Tick]] = {
         "jobOptions": {"attempts": 2, "removeOnComplete": 1000},
     },
 }
-beat_schedules: dict[str, ScheduleOptions[None]] = {"beat": {"every": 700}}
+beat_schedules: dict[str, ScheduleOptions[None]] = {
+    "beat": {"every": 700},
+    "twice": {"every": 300, "limit": 2},
+}
 if VARIANT == "reduced":
     del tick_schedules["each-second"]
     beat_schedules = {}
