@@ -163,10 +163,16 @@ async def sync_schedules(
         if scheduler_id in keep:
             continue
         if name in job_names:
-            await ctx.commands["removeJobScheduler"](
-                keys=[ctx.keys["repeat"], ctx.keys["delayed"], ctx.keys["events"]],
-                args=[scheduler_id, ctx.keys[""]],
-            )
+            try:
+                await ctx.commands["removeJobScheduler"](
+                    keys=[ctx.keys["repeat"], ctx.keys["delayed"], ctx.keys["events"]],
+                    args=[scheduler_id, ctx.keys[""]],
+                )
+            except Exception as error:
+                raise ScheduleError(
+                    f"cannot remove job scheduler {scheduler_id!r} of job {name!r} "
+                    f"in queue {ctx.name!r} (no longer declared): {error}"
+                ) from error
             removed.append(scheduler_id)
         await ctx.pipeline.execute(pack("SREM", registry, scheduler_id))
     return ScheduleSync(tuple(written), tuple(unchanged), tuple(removed))
@@ -180,7 +186,8 @@ async def schedule_next_iteration(
     ``fields`` is the job's hash. Returns the next job's id, or ``None`` when
     there is none (the limit or end date is reached, another worker added it,
     the scheduler was removed). Raises when the job names a legacy repeatable
-    job (not supported by BullMQ 6) or Redis fails.
+    job (not supported by BullMQ 6), its repeat options are unusable, or Redis
+    fails.
     """
     scheduler_id = fields.get("rjk")
     if not scheduler_id:
@@ -194,6 +201,11 @@ async def schedule_next_iteration(
         )
     opts = _as_job_opts(cast("dict[str, Any]", json.loads(fields.get("opts") or "{}")))
     repeat = cast("dict[str, Any]", opts.get("repeat") or {})
+    if bool(repeat.get("every")) == bool(repeat.get("pattern")):
+        raise ScheduleError(
+            f"job {job_id!r} of job scheduler {scheduler_id!r} has repeat options {repeat!r}: "
+            "they need exactly one of every or pattern"
+        )
     count = int(repeat.get("count") or 0) + 1
     now = int(time.time() * 1000)
     if _finished(repeat, count, now):
