@@ -130,3 +130,25 @@ async def test_a_timeout_says_what_is_left(shop_on_redis: ModuleType) -> None:
     assert "queue 'orders': the queue is paused, 2 " in message
     assert "(job 2 'chargeOrder', job 1 'chargeOrder')" in message
     assert "receipts" not in message
+
+
+async def test_a_timeout_names_the_errors_of_attempts_still_to_retry(
+    shop_on_redis: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop = shop_on_redis
+
+    async def down(job: Job[object]) -> object:
+        raise ConnectionError("gateway down")
+
+    monkeypatch.setattr(shop.charge_order_worker, "processor", down)
+    await shop.enqueue_charge_order(
+        order(1), attempts=3, backoff={"type": "fixed", "delay": 60_000}
+    )
+    with pytest.raises(DrainTimeoutError) as raised:
+        await run_until_drained(shop.create_workers(), runtime_of(shop), timeout=0.5)
+    message = str(raised.value)
+    assert "queue 'orders': 1 delayed: 1 to retry a failed attempt (job 1 'chargeOrder')" in message
+    assert message.endswith(
+        "failed and retried meanwhile:\n"
+        "  job 1 'chargeOrder' of queue 'orders' (attempt 1): ConnectionError: gateway down"
+    )

@@ -161,10 +161,12 @@ async def run_until_drained(
             if time.monotonic() - started > timeout:
                 left = await describe_leftovers(contexts, leftovers)
                 failed = "".join(f"\n  {failure.describe()}" for failure in recorder.failed)
+                retried = "".join(f"\n  {failure.describe()}" for failure in recorder.retried)
                 errors = "".join(f"\n  {error}" for error in recorder.errors)
                 raise DrainTimeoutError(
                     f"the workers did not drain their queues in {timeout} s; left:\n{left}"
                     + (f"\nfailed meanwhile:{failed}" if failed else "")
+                    + (f"\nfailed and retried meanwhile:{retried}" if retried else "")
                     + (f"\nworker errors:{errors}" if errors else "")
                 )
             await asyncio.sleep(_POLL_SECONDS)

@@ -148,10 +148,14 @@ async def describe_leftovers(
             ("prioritized", left.prioritized, "prioritized", True),
             ("active", left.active, "active", False),
             ("waiting for children", left.waiting_children, "waiting-children", True),
-            ("delayed (due)", left.delayed_due + left.retries, "delayed", True),
         ):
             if count:
                 parts.append(f"{count} {state} ({await _some_jobs(ctx, key, sorted_set)})")
+        if left.delayed_due or left.retries:
+            kinds = [f"{left.delayed_due} due"] if left.delayed_due else []
+            kinds += [f"{left.retries} to retry a failed attempt"] if left.retries else []
+            jobs = await _some_jobs(ctx, "delayed", True)
+            parts.append(f"{left.delayed_due + left.retries} delayed: {', '.join(kinds)} ({jobs})")
         if left.rate_limited_ms:
             parts.append(f"rate-limited for {left.rate_limited_ms / 1000:.1f} s more")
         lines.append(f"  queue {left.queue!r}: " + ", ".join(parts))
