@@ -4,7 +4,7 @@
 
 Redis comes from REDIS_URL when set, else a throwaway redis-server started for
 the demo (and stopped after it); the demo says which. It takes about 6 s: the
-``dbCleanUp`` job is delayed 5 s by its queue's ``defaultJobOptions``.
+``dbCleanUp`` job is delayed 5 s by that job name's ``defaultJobOptions``.
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ async def run_jobs() -> None:
     from app.queues.generated import (
         close_connections,
         create_workers,
+        db_operations_queue,
         enqueue_after_sign_up_email,
+        enqueue_after_sign_up_email_and_wait,
         enqueue_db_clean_up,
     )
     from app.queues.queue_definitions import EmailSend
@@ -64,10 +66,20 @@ async def run_jobs() -> None:
         except ValidationError as error:
             print(f"refused before Redis: {error.errors()[0]['msg']} (to='not-an-address')")
         cleanup = await enqueue_db_clean_up()
-        print(f"enqueued dbCleanUp job {cleanup.id} (its queue delays every job by 5000 ms)")
+        print(f"enqueued dbCleanUp job {cleanup.id} (its job name delays it by 5000 ms)")
+        for scheduler in await db_operations_queue.schedulers():
+            print(
+                f"job scheduler {scheduler.id!r}: {scheduler.name} at {scheduler.pattern!r} "
+                f"({scheduler.tz}), next at {scheduler.next_run}"
+            )
         for job in emails:
-            await job.wait_until_finished(timeout=10)
+            sent = await job.result(timeout=10)
+            print(f"  job {job.id} result: EmailSent(to={sent.to!r}, message_id={sent.message_id!r})")
         print(f"afterSignUpEmail jobs completed after {time.monotonic() - started:.2f} s")
+        sent = await enqueue_after_sign_up_email_and_wait(
+            EmailSend(to="waiting@example.com", template="welcome"), timeout=10
+        )
+        print(f"enqueue_after_sign_up_email_and_wait returned {sent!r}")
         await cleanup.wait_until_finished(timeout=15)
         print(f"dbCleanUp job completed after {time.monotonic() - started:.2f} s")
     await close_connections()

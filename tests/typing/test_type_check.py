@@ -21,14 +21,17 @@ SNIPPETS = Path(__file__).parent / "snippets"
 BIN = Path(sys.executable).parent
 Findings = dict[str, set[int]]
 SNIPPET_NAMES = sorted(path.name for path in SNIPPETS.glob("*.py"))
-CHECKED = ["app", "shop", "acme", "billing", *SNIPPET_NAMES]
+CHECKED = ["app", "storefront", "shop", "acme", "billing", *SNIPPET_NAMES]
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The example, every test case (generated), and the misuse snippets, in one directory."""
     root = tmp_path_factory.mktemp("typed")
-    shutil.copytree(EXAMPLES / "app", root / "app", ignore=shutil.ignore_patterns("__pycache__"))
+    for example in ("app", "storefront"):
+        shutil.copytree(
+            EXAMPLES / example, root / example, ignore=shutil.ignore_patterns("__pycache__")
+        )
     for case, package, definitions in (
         ("shared_queue", "shop", "jobs.py"),
         ("naming", "acme", "defs.py"),

@@ -58,9 +58,7 @@ async def list_schedulers(ctx: QueueContext, *, asc: bool = True) -> list[Schedu
     registry = ctx.keys["repeat"]
     command = "ZRANGE" if asc else "ZREVRANGE"
     flat: list[Any] = await ctx.pipeline.execute(pack(command, registry, 0, -1, "WITHSCORES"))
-    members = [
-        (_text(member), float(score)) for member, score in zip(flat[::2], flat[1::2], strict=True)
-    ]
+    members = [(_text(member), float(score)) for member, score in _pairs(flat)]
     if not members:
         return []
     replies: list[Any] = await ctx.pipeline.execute_all(
@@ -88,6 +86,13 @@ def _info(key: str, next_millis: int, fields: dict[str, str]) -> SchedulerInfo:
         data=_json(fields.get("data")),
         opts=decode_opts(json.dumps(opts)) if isinstance(opts, dict) else {},
     )
+
+
+def _pairs(flat: list[Any]) -> list[tuple[Any, Any]]:
+    """``ZRANGE ... WITHSCORES`` as pairs: RESP3 nests them, RESP2 flattens them."""
+    if flat and isinstance(flat[0], list):
+        return [(pair[0], pair[1]) for pair in flat]
+    return list(zip(flat[::2], flat[1::2], strict=True))
 
 
 def _text(value: object) -> str:
