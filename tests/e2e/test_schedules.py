@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 
 from bullmq_codegen.runtime import WorkerListener
 from bullmq_codegen.runtime.schedules import ScheduleError, declared_schedules, sync_schedules
-from bullmq_codegen.testing import RedisSource
+from bullmq_codegen.testing import RedisServer, RedisSource, find_redis_server
 from bullmq_codegen.testing.node import node_bullmq
 
 from ..helpers import generated_case, import_fresh, purge_modules
@@ -179,6 +179,35 @@ async def test_a_scheduler_that_cannot_be_written_stops_the_start_and_is_named(
     ):
         await group.start()
     assert group.workers == {}
+
+
+async def test_starting_while_redis_is_down_waits_for_it(
+    tickers_root: Path, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    found = find_redis_server()
+    if found is None:
+        pytest.skip("needs a redis-server of its own")
+    server = RedisServer(found[0])  # not started yet: Redis is down
+    monkeypatch.setenv("BULLMQ_TEST_REDIS_URL", server.url)
+    monkeypatch.setenv("BULLMQ_PREFIX", prefix)
+    package = import_fresh(tickers_root, "tickers.generated")
+    try:
+        group = package.create_workers(queues=["ticks"])
+        starting = asyncio.ensure_future(group.start())
+        await asyncio.sleep(1.0)
+        assert not starting.done()
+        await asyncio.to_thread(server.start)
+        await asyncio.wait_for(starting, 20)
+        assert sorted(group.schedules["ticks"].written) == [
+            "beat",
+            "each-second",
+            "half-second",
+            "twice",
+        ]
+        await group.close()
+    finally:
+        await package.close_connections()
+        server.cleanup()
 
 
 async def test_a_removed_declaration_is_removed_and_other_names_are_untouched(

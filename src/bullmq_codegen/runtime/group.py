@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Collection, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from .connection import blocking_client
+from .connection import blocking_client, is_connection_error
 from .routes import JobRoute
-from .schedules import ScheduleSync, declared_schedules, sync_schedules
+from .schedules import ScheduleError, ScheduleSync, declared_schedules, sync_schedules
 from .worker.events import WorkerListener
 from .worker.queue_worker import CloseResult, QueueWorker
 from .worker.settings import QueueWorkerSettings, RouteSettings
@@ -19,17 +20,23 @@ if TYPE_CHECKING:
 
 __all__ = ["WorkerGroup", "select_routes"]
 
+_REDIS_PATIENCE = 30.0
+"""Seconds :meth:`WorkerGroup.start` retries the job schedulers' sync while Redis is unreachable."""
+
 
 def select_routes(
-    routes: Sequence[JobRoute[Any]], *, queues: Collection[str] = (), workers: Collection[str] = ()
-) -> dict[str, list[JobRoute[Any]]]:
+    routes: Sequence[JobRoute[Any, Any, Any]],
+    *,
+    queues: Collection[str] = (),
+    workers: Collection[str] = (),
+) -> dict[str, list[JobRoute[Any, Any, Any]]]:
     """Queue name → its routes, for every route or for the queues and workers named.
 
     A BullMQ worker takes every job of its queue, so a process runs all the
     workers of a queue or none of them: naming some workers of a queue but not
     the others is refused (otherwise their jobs would fail as unknown here).
     """
-    by_queue: dict[str, list[JobRoute[Any]]] = {}
+    by_queue: dict[str, list[JobRoute[Any, Any, Any]]] = {}
     for route in routes:
         by_queue.setdefault(route.queue, []).append(route)
     known_workers = {route.name: route.queue for route in routes}
@@ -70,7 +77,7 @@ class WorkerGroup:
     def __init__(
         self,
         runtime: Runtime,
-        routes: Sequence[JobRoute[Any]],
+        routes: Sequence[JobRoute[Any, Any, Any]],
         *,
         queues: Collection[str] = (),
         workers: Collection[str] = (),
@@ -112,15 +119,13 @@ class WorkerGroup:
         those of their job names no longer declared removed (see
         :attr:`schedules`); a scheduler that cannot be written raises
         :class:`~.schedules.ScheduleError` naming it, and no worker starts.
+        While Redis is unreachable this is retried for up to 30 seconds.
         """
         if self._workers:
             raise RuntimeError("these workers were already started")
         config = self._runtime.config
         for queue, routes in self._selected.items():
-            names = [route.name for route in routes]
-            self._schedules[queue] = await sync_schedules(
-                self._runtime.context(queue), declared_schedules(config, queue, names), names
-            )
+            self._schedules[queue] = await self._sync_schedules(queue, [r.name for r in routes])
         for queue, routes in self._selected.items():
             options = {
                 route.name: config.worker(queue, route.name).get("options", {}) for route in routes
@@ -141,6 +146,23 @@ class WorkerGroup:
         self._runtime.register(self)
         for worker in self._workers.values():
             worker.start()
+
+    async def _sync_schedules(self, queue: str, names: list[str]) -> ScheduleSync:
+        """Upsert and remove ``queue``'s job schedulers, waiting a while for an unreachable Redis
+        (a worker restarted while Redis restarts); any other error is raised at once."""
+        declared = declared_schedules(self._runtime.config, queue, names)
+        deadline = time.monotonic() + _REDIS_PATIENCE
+        delay = 0.1
+        while True:
+            try:
+                return await sync_schedules(self._runtime.context(queue), declared, names)
+            except Exception as error:
+                cause = error.__cause__ if isinstance(error, ScheduleError) else error
+                unreachable = cause is not None and is_connection_error(cause)
+                if not unreachable or time.monotonic() + delay > deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
     async def wait_closed(self) -> None:
         """Wait until every worker has closed; a worker that failed raises here."""
