@@ -27,7 +27,7 @@ class GeneratedWorkers:
 
     module: ModuleType
     runtime: Runtime
-    routes: tuple[JobRoute[Any], ...]
+    routes: tuple[JobRoute[Any, Any, Any], ...]
 
 
 def import_workers(module_name: str) -> GeneratedWorkers:
@@ -41,7 +41,7 @@ def import_workers(module_name: str) -> GeneratedWorkers:
     if not all(isinstance(route, JobRoute) for route in items):
         raise StaleCodeError(f"{module_name}.ROUTES holds something other than routes")
     return GeneratedWorkers(
-        module=module, runtime=runtime, routes=cast("tuple[JobRoute[Any], ...]", items)
+        module=module, runtime=runtime, routes=cast("tuple[JobRoute[Any, Any, Any], ...]", items)
     )
 
 

@@ -69,7 +69,7 @@ class WorkerRunner:
         self,
         *,
         runtime: Runtime,
-        routes: Sequence[JobRoute[Any]],
+        routes: Sequence[JobRoute[Any, Any, Any]],
         settings: RunnerSettings,
         queues: Sequence[str] = (),
         workers: Sequence[str] = (),

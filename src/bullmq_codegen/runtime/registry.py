@@ -66,7 +66,7 @@ class Runtime:
 
     def workers(
         self,
-        routes: Sequence[JobRoute[Any]],
+        routes: Sequence[JobRoute[Any, Any, Any]],
         *,
         queues: Collection[str] = (),
         workers: Collection[str] = (),

@@ -40,7 +40,7 @@ T = TypeVar("T")
 class Route:
     """A job name this worker runs: its route, settings, concurrency bound and counts."""
 
-    route: JobRoute[Any]
+    route: JobRoute[Any, Any, Any]
     settings: RouteSettings
     limit: asyncio.Semaphore
     stats: RouteStats = field(default_factory=RouteStats)

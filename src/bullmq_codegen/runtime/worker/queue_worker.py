@@ -58,7 +58,7 @@ class QueueWorker:
         *,
         ctx: QueueContext,
         blocking: Redis,
-        routes: Sequence[tuple[JobRoute[Any], RouteSettings]],
+        routes: Sequence[tuple[JobRoute[Any, Any, Any], RouteSettings]],
         settings: QueueWorkerSettings,
         listeners: Sequence[WorkerListener] = (),
         heartbeat_interval: float = 10.0,
