@@ -4,6 +4,7 @@ recovery by another worker, queue management."""
 from __future__ import annotations
 
 import asyncio
+import time
 import gc
 from collections.abc import AsyncIterator, Sequence
 
@@ -247,3 +248,30 @@ async def test_close_connections_closes_groups_nobody_kept(runtime: Runtime) -> 
     await runtime.close()
     names = {task.get_name() for task in asyncio.all_tasks()}
     assert not any("held" in name for name in names), names
+
+
+async def test_stopping_a_fetcher_as_its_blocking_wait_starts_ends_the_wait(
+    runtime: Runtime,
+) -> None:
+    """redis-py swallows a cancellation that lands in a command's first step: the wait
+    then lasted a whole block (10 s), so closing right after starting could hang."""
+    from bullmq_codegen.runtime.connection import blocking_client
+    from bullmq_codegen.runtime.worker.fetcher import JobFetcher
+    from bullmq_codegen.runtime.worker.settings import QueueWorkerSettings
+
+    ctx = runtime.context("held")
+    blocking = blocking_client(runtime.connection())
+    errors: list[BaseException] = []
+    fetcher = JobFetcher(ctx, blocking, QueueWorkerSettings(drain_delay=10), errors.append)
+    fetcher.blocking_client_id = await blocking.client_id()
+    try:
+        assert await fetcher.move_to_active("token") is None  # the queue is empty: drained
+        waiting = asyncio.ensure_future(fetcher.next("token"))
+        for _ in range(2):  # next() starts its BZPOPMIN task, which takes its first step
+            await asyncio.sleep(0)
+        started = time.monotonic()
+        fetcher.stop()
+        assert await waiting is None
+        assert time.monotonic() - started < 5  # not the 10 s block
+    finally:
+        await blocking.aclose()
