@@ -4,8 +4,8 @@ recovery by another worker, queue management."""
 from __future__ import annotations
 
 import asyncio
-import time
 import gc
+import time
 from collections.abc import AsyncIterator, Sequence
 
 import pytest
