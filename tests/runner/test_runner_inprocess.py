@@ -50,7 +50,7 @@ async def test_a_worker_that_dies_is_restarted_alone(runtime: Runtime) -> None:
     other = runner.groups["b"].workers["b"]
     main = first._main  # pyright: ignore[reportPrivateUsage]
     assert main is not None
-    main.cancel()  # the worker of queue a dies
+    await _kill(main)  # the worker of queue a dies
     await eventually(lambda: _restarted(runner), timeout=10)
     assert runner.groups["a"].workers["a"] is not first
     assert runner.groups["b"].workers["b"] is other  # the other queue's worker went on
@@ -58,6 +58,15 @@ async def test_a_worker_that_dies_is_restarted_alone(runtime: Runtime) -> None:
     assert job in ("PONG", True)
     runner.stop()
     assert await running == 0
+
+
+async def _kill(main: asyncio.Task[None]) -> None:
+    """Kill a worker's main task. On Python 3.11 a cancellation that lands as a redis-py
+    write finishes is lost (``asyncio.wait_for`` swallows it; fixed in 3.12), so cancel
+    until it is dead."""
+    while not main.done():
+        main.cancel()
+        await asyncio.wait({main}, timeout=0.05)
 
 
 async def _running(runner: WorkerRunner, *queues: str) -> bool:
@@ -77,7 +86,7 @@ async def test_a_dead_worker_without_auto_restart_is_fatal(runtime: Runtime) -> 
     await eventually(lambda: _running(runner, "a", "b"), timeout=10)
     main = runner.groups["b"].workers["b"]._main  # pyright: ignore[reportPrivateUsage]
     assert main is not None
-    main.cancel()
+    await _kill(main)
     assert await asyncio.wait_for(running, 20) == 1
 
 
@@ -138,3 +147,27 @@ async def _forgotten(runtime: Runtime) -> bool:
 
     context = runtime.context("a")
     return not await context.client.hexists(heartbeat_key(context), "dead")
+
+
+async def test_a_schedule_redis_refuses_stops_the_start_naming_it(
+    redis: RedisSource, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = create_queue_config(
+        queues={
+            "a": {
+                "workers": {"quickA": {"processor": quick, "schedules": {"tick": {"every": 1000}}}}
+            }
+        },
+        connection=redis.url,
+        prefix=prefix,
+    )
+    runtime = Runtime(config)
+    try:
+        client = runtime.queue("a").context().client
+        await client.set(f"{prefix}:a:repeat", "not a sorted set")  # WRONGTYPE for the scheduler
+        runner = WorkerRunner(runtime=runtime, routes=ROUTES[:1], settings=RunnerSettings())
+        assert await asyncio.wait_for(runner.run(), 60) == 1
+        assert "cannot start the workers of a" in caplog.text
+        assert "tick" in caplog.text
+    finally:
+        await runtime.close()

@@ -253,7 +253,7 @@ async def test_close_connections_closes_groups_nobody_kept(runtime: Runtime) -> 
 async def test_stopping_a_fetcher_as_its_blocking_wait_starts_ends_the_wait(
     runtime: Runtime,
 ) -> None:
-    """redis-py swallows a cancellation that lands in a command's first step: the wait
+    """On Python 3.11 a cancellation landing as redis-py writes a command is lost: the wait
     then lasted a whole block (10 s), so closing right after starting could hang."""
     from bullmq_codegen.runtime.connection import blocking_client
     from bullmq_codegen.runtime.worker.fetcher import JobFetcher

@@ -30,6 +30,7 @@ from ..runtime.group import WorkerGroup, select_routes
 from ..runtime.registry import Runtime
 from ..runtime.resp import pack
 from ..runtime.routes import JobRoute
+from ..runtime.schedules import ScheduleError
 from ..runtime.worker.events import WorkerListener, WorkerState
 from ..runtime.worker.queue_worker import CloseResult
 from .checks import production_checks
@@ -156,7 +157,13 @@ class WorkerRunner:
                 return EXIT_BAD_INPUT
         self.log.info("starting workers of %s on %s", ", ".join(self.queues), where)
         for queue in self.queues:
-            await self._start(queue)
+            try:
+                await self._start(queue)
+            except ScheduleError as error:  # Redis refused a declared job scheduler
+                self.log.critical("fatal: cannot start the workers of %s: %s", queue, error)
+                await self._close_groups(0.0)
+                await self.runtime.close()
+                return EXIT_FATAL
         background = [
             asyncio.create_task(self._supervise(queue), name=f"supervise {queue}")
             for queue in self.queues
@@ -206,21 +213,33 @@ class WorkerRunner:
                     return
                 if time.monotonic() - self._started_at.get(queue, 0.0) > _STABLE_AFTER:
                     self._backoff[queue] = 0  # it had run fine for a while: start the backoff again
-                delay = _RESTART_BACKOFF[min(self._backoff[queue], len(_RESTART_BACKOFF) - 1)]
-                self._backoff[queue] += 1
-                self.restarts[queue] += 1
-                self.log.info(
-                    "restarting worker %s in %.0f s (restart %d)",
-                    queue,
-                    delay,
-                    self.restarts[queue],
-                )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), delay)
-                if not self._stop.is_set():
-                    await self._start(queue)
+                if not await self._restart(queue):
+                    return
                 continue
             return  # closed without an error: shutting down
+
+    async def _restart(self, queue: str) -> bool:
+        """Start the worker of ``queue`` again, with backoff, until it starts (``True``) or the
+        runner stops (``False``); a start that fails (a job scheduler Redis refuses) is retried."""
+        while True:
+            delay = _RESTART_BACKOFF[min(self._backoff[queue], len(_RESTART_BACKOFF) - 1)]
+            self._backoff[queue] += 1
+            self.restarts[queue] += 1
+            self.log.info(
+                "restarting worker %s in %.0f s (restart %d)", queue, delay, self.restarts[queue]
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), delay)
+            if self._stop.is_set():
+                return False
+            try:
+                await self._start(queue)
+            except Exception as error:
+                self.log.error(
+                    "worker %s could not start: %s: %s", queue, type(error).__name__, error
+                )
+                continue
+            return True
 
     async def _shutdown(self) -> int:
         timeout = 0.0 if self._force.is_set() else self.settings.graceful_shutdown_timeout

@@ -96,19 +96,23 @@ class JobFetcher:
     def interrupt(self) -> None:
         """Make the current (or next) wait return ``None`` at once."""
         self._wake.set()
-        waiting = self._waiting
-        if waiting is not None:
-            waiting.cancel()
-            if self.blocking_client_id is not None and self._unblocking is None:
-                self._unblocking = asyncio.get_running_loop().create_task(self._unblock(waiting))
+        if self._waiting is not None:
+            self._abandon(self._waiting)
+
+    def _abandon(self, waiting: asyncio.Task[Any]) -> None:
+        """Cancel a blocking wait, and make sure Redis ends it too (see :meth:`_unblock`)."""
+        waiting.cancel()
+        if self.blocking_client_id is not None and self._unblocking is None:
+            self._unblocking = asyncio.get_running_loop().create_task(self._unblock(waiting))
 
     async def _unblock(self, waiting: asyncio.Task[Any]) -> None:
         """Unblock ``waiting`` from Redis's side if the cancellation did not end it.
 
-        redis-py swallows a cancellation that lands in a command's first step: the
-        command is then sent anyway and blocks until Redis answers (a whole block,
-        up to 10 s, found by a test of closing right after starting). ``CLIENT
-        UNBLOCK`` from the command connection makes Redis answer at once.
+        On Python 3.11 a cancellation that lands as redis-py finishes writing the
+        command is lost (redis-py writes under ``asyncio.wait_for``, which swallows
+        it; fixed in 3.12): the command then blocks until Redis answers, a whole
+        block of up to 10 s (found by a test of closing right after starting).
+        ``CLIENT UNBLOCK`` from the command connection makes Redis answer at once.
         """
         try:
             deadline = asyncio.get_running_loop().time() + MAX_BLOCK_SECONDS
@@ -194,13 +198,18 @@ class JobFetcher:
         if timeout is None:
             self._block_until = 0
             return
-        self._waiting = asyncio.ensure_future(
-            self._blocking.bzpopmin(self._ctx.keys["marker"], timeout)
-        )
+        waiting = asyncio.ensure_future(self._blocking.bzpopmin(self._ctx.keys["marker"], timeout))
+        self._waiting = waiting
         try:
-            result: Any = await self._waiting
+            # Not ``await waiting``: a cancellation of this task would be handed to the wait,
+            # and lost for good if it lands as the command is written (see _unblock).
+            await asyncio.wait({waiting})
+        except asyncio.CancelledError:
+            self._abandon(waiting)
+            raise
         finally:
             self._waiting = None
+        result: Any = waiting.result()
         if not result:
             self._block_until = 0
             return
