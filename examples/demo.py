@@ -74,7 +74,9 @@ async def run_jobs() -> None:
             )
         for job in emails:
             sent = await job.result(timeout=10)
-            print(f"  job {job.id} result: EmailSent(to={sent.to!r}, message_id={sent.message_id!r})")
+            print(
+                f"  job {job.id} result: EmailSent(to={sent.to!r}, message_id={sent.message_id!r})"
+            )
         print(f"afterSignUpEmail jobs completed after {time.monotonic() - started:.2f} s")
         sent = await enqueue_after_sign_up_email_and_wait(
             EmailSend(to="waiting@example.com", template="welcome"), timeout=10
