@@ -219,3 +219,24 @@ async def test_listing_a_job_name_types_payloads_and_flags_stale_ones(shop: Modu
     done = await shop.list_place_order_jobs("completed")
     assert done.jobs
     assert all(isinstance(job.result, defs(shop).Receipt) for job in done.jobs)
+
+
+async def test_duplicate_is_exact_across_connections(shop: ModuleType) -> None:
+    from bullmq_codegen.runtime import Producer, Runtime
+
+    config = shop.queues.runtime.config
+    runtimes = [Runtime(config) for _ in range(4)]  # four clients, as four processes would
+    producers = [
+        Producer(runtime.queue("orders"), "placeOrder", defs(shop).Order, defs(shop).place_order)
+        for runtime in runtimes
+    ]
+    order = defs(shop).Order(orderId=31, sku="tea")
+    try:
+        jobs = await asyncio.gather(
+            *(producer.enqueue(order, {}) for producer in producers for _ in range(5))
+        )
+    finally:
+        for runtime in runtimes:
+            await runtime.close()
+    assert {job.id for job in jobs} == {"order-31"}
+    assert sorted(job.duplicate for job in jobs) == [False] + [True] * 19

@@ -139,7 +139,7 @@ def charge_card_node(
     children: Sequence[FlowNode[Any, Any, Any]] = (),
     **options: Unpack[JobOptions],
 ) -> FlowNode[Charge, str]:
-    """A ``chargeCard`` job of a flow, run once its ``children`` completed: ``await add_flow(node)``."""
+    """One ``chargeCard`` job of a flow, run once its ``children`` completed: ``await add_flow(node)``."""
     return _charge_card.node(payload, options, children=children)
 
 
@@ -211,7 +211,7 @@ def import_catalog_node(
     children: Sequence[FlowNode[Any, Any, Any]] = (),
     **options: Unpack[JobOptions],
 ) -> FlowNode[CatalogImport, int, ImportProgress]:
-    """A ``importCatalog`` job of a flow, run once its ``children`` completed: ``await add_flow(node)``."""
+    """One ``importCatalog`` job of a flow, run once its ``children`` completed: ``await add_flow(node)``."""
     return _import_catalog.node(payload, options, children=children)
 
 
@@ -281,7 +281,7 @@ def notify_shipping_node(
     children: Sequence[FlowNode[Any, Any, Any]] = (),
     **options: Unpack[JobOptions],
 ) -> FlowNode[Shipment, None]:
-    """A ``notifyShipping`` job of a flow, run once its ``children`` completed: ``await add_flow(node)``."""
+    """One ``notifyShipping`` job of a flow, run once its ``children`` completed: ``await add_flow(node)``."""
     return _notify_shipping.node(payload, options, children=children)
 
 
@@ -351,7 +351,7 @@ def pack_parcel_node(
     children: Sequence[FlowNode[Any, Any, Any]] = (),
     **options: Unpack[JobOptions],
 ) -> FlowNode[Parcel, list[str]]:
-    """A ``packParcel`` job of a flow, run once its ``children`` completed: ``await add_flow(node)``."""
+    """One ``packParcel`` job of a flow, run once its ``children`` completed: ``await add_flow(node)``."""
     return _pack_parcel.node(payload, options, children=children)
 
 
@@ -421,7 +421,7 @@ def pick_item_node(
     children: Sequence[FlowNode[Any, Any, Any]] = (),
     **options: Unpack[JobOptions],
 ) -> FlowNode[Pick, str]:
-    """A ``pickItem`` job of a flow, run once its ``children`` completed: ``await add_flow(node)``."""
+    """One ``pickItem`` job of a flow, run once its ``children`` completed: ``await add_flow(node)``."""
     return _pick_item.node(payload, options, children=children)
 
 
@@ -491,7 +491,7 @@ def place_order_node(
     children: Sequence[FlowNode[Any, Any, Any]] = (),
     **options: Unpack[JobOptions],
 ) -> FlowNode[Order, Receipt]:
-    """A ``placeOrder`` job of a flow, run once its ``children`` completed: ``await add_flow(node)``."""
+    """One ``placeOrder`` job of a flow, run once its ``children`` completed: ``await add_flow(node)``."""
     return _place_order.node(payload, options, children=children)
 
 
@@ -555,7 +555,7 @@ async def enqueue_send_digest_bulk(
 def send_digest_node(
     *, children: Sequence[FlowNode[Any, Any, Any]] = (), **options: Unpack[JobOptions]
 ) -> FlowNode[None, None]:
-    """A ``sendDigest`` job of a flow, run once its ``children`` completed: ``await add_flow(node)``."""
+    """One ``sendDigest`` job of a flow, run once its ``children`` completed: ``await add_flow(node)``."""
     return _send_digest.node(None, options, children=children)
 
 

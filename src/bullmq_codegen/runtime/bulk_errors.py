@@ -22,7 +22,9 @@ class BulkValidationError(BullMQCodegenError, ValueError):
     """Some payloads of a bulk are invalid; nothing was enqueued.
 
     ``errors`` maps the index of every invalid payload to its error
-    (``pydantic.ValidationError``, or ``TypeError`` for a value of the wrong type).
+    (``pydantic.ValidationError``, ``TypeError`` for a value of the wrong type,
+    ``InvalidJobOptionsError`` when the worker's ``jobId``/deduplication function
+    gave no id for it).
     """
 
     def __init__(self, where: str, total: int, errors: dict[int, Exception]) -> None:
@@ -55,7 +57,7 @@ def check_all(items: Sequence[T], check: Callable[[T], V], where: str) -> list[V
     for index, item in enumerate(items):
         try:
             results.append(check(item))
-        except (ValidationError, TypeError) as error:
+        except (ValidationError, TypeError, ValueError) as error:
             errors[index] = error
     if errors:
         raise BulkValidationError(where, len(items), errors)

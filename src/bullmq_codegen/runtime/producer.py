@@ -169,15 +169,16 @@ class Producer(Generic[P, R, G]):
         self, options: Mapping[str, object], model: BaseModel | None = None
     ) -> JobOptions:
         """The options of a job of this name with payload ``model`` and the call's ``options``."""
+        call = check_job_options(options, self._where) if options else None
+        return self._merged(model, call)
+
+    def _merged(self, model: BaseModel | None, call: JobOptions | None) -> JobOptions:
         if self._defaults is None:
             config = self.queue.config
             self._defaults = name_defaults(config, self.queue.name, self.name)
             self._derive = derived_options(config.worker(self.queue.name, self.name))
         derived: JobOptions = self._derive(model) if self._derive is not None else {}
-        if not options:
-            return cast("JobOptions", {**self._defaults, **derived})
-        call = check_job_options(options, self._where)
-        return cast("JobOptions", {**self._defaults, **derived, **call})
+        return cast("JobOptions", {**self._defaults, **derived, **(call or {})})
 
     async def enqueue(self, payload: P, options: Mapping[str, object]) -> EnqueuedJob[P, R, G]:
         """Validate ``payload`` and ``options``, then add one job."""
@@ -212,15 +213,24 @@ class Producer(Generic[P, R, G]):
     ) -> list[EnqueuedJob[P, R, G]]:
         """Validate every payload, then add all the jobs (nothing when any payload is invalid).
 
-        :class:`BulkValidationError` names the index of every invalid payload.
+        :class:`BulkValidationError` names the index of every invalid payload (and of
+        every payload whose derived ``jobId``/deduplication id cannot be made). A job
+        whose id already existed comes back with that id; bulk handles do not tell
+        (``duplicate`` is ``False``): add one by one when you need to know.
         """
         items = list(payloads)
-        checked = check_all(items, self.validated, self._where)
-        per_job = [self.job_options(options, model) for model, _ in checked]
+        call = check_job_options(options, self._where) if options else None  # once for all
+
+        def prepare(payload: P) -> tuple[str, JobOptions]:
+            model, data = self.validated(payload)
+            return data, self._merged(model, call)
+
+        checked = check_all(items, prepare, self._where)
         if not items:
             return []
+        per_job = [job_options for _, job_options in checked]
         job_ids = await add_jobs(
-            self.queue.context(), self.name, [data for _, data in checked], per_job
+            self.queue.context(), self.name, [data for data, _ in checked], per_job
         )
         return [
             EnqueuedJob(

@@ -88,7 +88,7 @@ def after_sign_up_email_node(
     children: Sequence[FlowNode[Any, Any, Any]] = (),
     **options: Unpack[JobOptions],
 ) -> FlowNode[EmailSend, EmailSent]:
-    """A ``afterSignUpEmail`` job of a flow, run once its ``children`` completed: ``await add_flow(node)``."""
+    """One ``afterSignUpEmail`` job of a flow, run once its ``children`` completed: ``await add_flow(node)``."""
     return _after_sign_up_email.node(payload, options, children=children)
 
 
@@ -152,7 +152,7 @@ async def enqueue_db_clean_up_bulk(
 def db_clean_up_node(
     *, children: Sequence[FlowNode[Any, Any, Any]] = (), **options: Unpack[JobOptions]
 ) -> FlowNode[None, None]:
-    """A ``dbCleanUp`` job of a flow, run once its ``children`` completed: ``await add_flow(node)``."""
+    """One ``dbCleanUp`` job of a flow, run once its ``children`` completed: ``await add_flow(node)``."""
     return _db_clean_up.node(None, options, children=children)
 
 
