@@ -83,8 +83,10 @@ class JobFetcher:
         self._stopped = False
         self._waiting: asyncio.Task[Any] | None = None
         self._unblocking: asyncio.Task[None] | None = None
-        self.blocking_client_id: int | None = None
-        """Redis's id of the blocking connection (``CLIENT ID``), to unblock its wait."""
+        self._client_id: int | None = None
+        """Redis's id of the blocking connection (``CLIENT ID``), to unblock its wait; asked
+        again after an error (the connection may have been replaced, and ids restart with
+        Redis: unblocking a stale one could end another client's wait)."""
 
     def note(self, job_found: bool, limit_delay: int, delay_until: int) -> None:
         """Record what a fetching script answered (``moveToActive`` or a completion)."""
@@ -102,7 +104,7 @@ class JobFetcher:
     def _abandon(self, waiting: asyncio.Task[Any]) -> None:
         """Cancel a blocking wait, and make sure Redis ends it too (see :meth:`_unblock`)."""
         waiting.cancel()
-        if self.blocking_client_id is not None and self._unblocking is None:
+        if self._client_id is not None and self._unblocking is None:
             self._unblocking = asyncio.get_running_loop().create_task(self._unblock(waiting))
 
     async def _unblock(self, waiting: asyncio.Task[Any]) -> None:
@@ -122,7 +124,7 @@ class JobFetcher:
                     return
                 with contextlib.suppress(Exception):
                     await self._ctx.pipeline.execute(
-                        pack("CLIENT", "UNBLOCK", self.blocking_client_id or 0)
+                        pack("CLIENT", "UNBLOCK", self._client_id or 0)
                     )
         finally:
             self._unblocking = None
@@ -146,6 +148,7 @@ class JobFetcher:
                     return None
                 raise
             except Exception as error:
+                self._client_id = None
                 if self._wake.is_set():
                     return None
                 self._report_error(error)
@@ -198,6 +201,11 @@ class JobFetcher:
         if timeout is None:
             self._block_until = 0
             return
+        if self._client_id is None:
+            client_id: int = await self._blocking.client_id()  # pyright: ignore[reportUnknownMemberType]
+            self._client_id = client_id
+            if self._wake.is_set():  # interrupted meanwhile: do not start a wait
+                return
         waiting = asyncio.ensure_future(self._blocking.bzpopmin(self._ctx.keys["marker"], timeout))
         self._waiting = waiting
         try:

@@ -297,8 +297,6 @@ class QueueWorker:
         name = f"{self._ctx.qualifiedName}:w:{self.settings.name or 'bullmq-codegen'}"
         try:
             await self._blocking.client_setname(name)  # pyright: ignore[reportUnknownMemberType]
-            client_id: int = await self._blocking.client_id()  # pyright: ignore[reportUnknownMemberType]
-            self._fetcher.blocking_client_id = client_id
         except Exception as error:
             self._report_error(error)
 
