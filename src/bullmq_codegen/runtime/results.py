@@ -86,8 +86,6 @@ class _LazyHint:
         self.processor = processor
 
     def resolve(self) -> object:
-        try:
-            hints = typing.get_type_hints(self.processor)
-        except Exception:
-            return JsonValue
-        return hints.get("return", JsonValue)
+        # The loader resolved these hints when the code was generated; if they no longer
+        # resolve, say so rather than read results as untyped JSON behind a typed API.
+        return typing.get_type_hints(self.processor).get("return", JsonValue)

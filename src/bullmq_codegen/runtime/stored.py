@@ -41,6 +41,8 @@ class StoredJob(Generic[P_co, R]):
     """Why the stored data no longer validates against the schema (an older deploy's job)."""
     result: R | None
     """The result validated as the processor's return type, once completed."""
+    result_error: ValidationError | None = None
+    """Why the stored result does not validate as today's result type (an older deploy's)."""
 
     @property
     def id(self) -> str:
@@ -96,12 +98,13 @@ def _typed(
     except ValidationError as invalid:
         error = invalid
     value: R | None = None
+    result_error: ValidationError | None = None
     if snapshot.return_json is not None:
         try:
             value = result.validate_json(snapshot.return_json)
-        except ValidationError:
-            value = None
-    return StoredJob(snapshot, payload, error, value)
+        except ValidationError as invalid:
+            result_error = invalid
+    return StoredJob(snapshot, payload, error, value, result_error)
 
 
 def parse_with(schema: type[BaseModel] | None) -> Callable[[str], Any]:
