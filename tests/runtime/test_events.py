@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -409,3 +410,51 @@ async def _len(items: list[object], count: int) -> bool:
 
 async def _state(runtime: Runtime, job_id: str, state: str) -> bool:
     return await runtime.queue("main").get_job_state(job_id) == state
+
+
+async def test_closing_the_reader_does_not_wait_for_a_read_whose_cancellation_is_lost(
+    runtime: Runtime,
+) -> None:
+    """On Python 3.11 a cancellation landing as redis-py writes a command is lost; here it
+    always is (the XREAD shields itself, on a real Redis): closing must not wait it out."""
+    from bullmq_codegen.runtime.connection import blocking_client
+    from bullmq_codegen.runtime.events import EventReader, Subscription
+
+    reading = asyncio.Event()
+
+    class LosesCancellations:
+        def __init__(self) -> None:
+            self.real: Redis = blocking_client(runtime.connection())
+            self.connection_pool = self.real.connection_pool
+
+        async def xrevrange(self, stream: str, count: int) -> object:
+            return await self.real.xrevrange(stream, count=count)
+
+        async def xread(self, streams: dict[str, str], count: int, block: int) -> object:
+            call = asyncio.ensure_future(self.real.xread(streams, count=count, block=block))
+            reading.set()
+            while True:
+                try:
+                    return await asyncio.shield(call)
+                except asyncio.CancelledError:  # lost, as redis-py loses it on 3.11
+                    current = asyncio.current_task()
+                    assert current is not None
+                    current.uncancel()
+
+        async def aclose(self) -> None:
+            await self.real.aclose()
+
+    ctx = runtime.context("pings")
+    reader = EventReader(
+        queue="pings",
+        stream=ctx.keys["events"],
+        connect=LosesCancellations,  # type: ignore[arg-type]
+        client_name="test-events",
+    )
+    subscription = Subscription(reader, ctx.pipeline, ctx.keys[""], Listener())
+    await subscription.ready()
+    await reading.wait()
+    await asyncio.sleep(0.2)  # XREAD is blocked in Redis now (for 10 s)
+    started = time.monotonic()
+    await reader.close()
+    assert time.monotonic() - started < 5

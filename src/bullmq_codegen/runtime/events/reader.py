@@ -223,6 +223,7 @@ class _Follower:
         self._client = client
         self._stopped = False
         self._wake = asyncio.Event()
+        self._stopping: asyncio.Future[None] = loop.create_future()
         self._read: asyncio.Future[Any] | None = None
         self.started: asyncio.Future[None] = loop.create_future()
         self.started.add_done_callback(_retrieve)
@@ -235,6 +236,8 @@ class _Follower:
     def stop(self) -> None:
         self._stopped = True
         self._wake.set()
+        if not self._stopping.done():
+            self._stopping.set_result(None)
         if self._read is not None:
             self._read.cancel()
         if not self.started.done():
@@ -266,11 +269,20 @@ class _Follower:
         stream = self._reader.stream
         failures = 0
         while not self.stopped():
-            self._read = asyncio.ensure_future(
+            read = asyncio.ensure_future(
                 self._client.xread({stream: cursor}, count=_BATCH, block=_BLOCK_MS)
             )
+            self._read = read
             try:
-                reply: Any = await self._read
+                # Not ``await read``: on Python 3.11 a cancellation that lands as redis-py
+                # writes the command is lost, and the read would block on for 10 s. Once
+                # stopped, a read still under way ends when _run closes the connection.
+                either: set[asyncio.Future[Any]] = {read, self._stopping}
+                await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+                if not read.done():
+                    read.add_done_callback(_retrieve_any)
+                    return
+                reply: Any = read.result()
             except asyncio.CancelledError:
                 if self.stopped() and not _cancelling():
                     return
@@ -302,6 +314,11 @@ class _Follower:
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
+
+
+def _retrieve_any(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()  # a read abandoned on close: its error means nothing
 
 
 def _retrieve(future: asyncio.Future[None]) -> None:
