@@ -444,9 +444,9 @@ async def test_closing_the_reader_does_not_wait_for_a_read_whose_cancellation_is
         async def aclose(self) -> None:
             await self.real.aclose()
 
-    ctx = runtime.context("pings")
+    ctx = runtime.context("main")
     reader = EventReader(
-        queue="pings",
+        queue="main",
         stream=ctx.keys["events"],
         connect=LosesCancellations,  # type: ignore[arg-type]
         client_name="test-events",
@@ -458,3 +458,66 @@ async def test_closing_the_reader_does_not_wait_for_a_read_whose_cancellation_is
     started = time.monotonic()
     await reader.close()
     assert time.monotonic() - started < 5
+
+
+async def test_a_waiter_hears_an_outcome_trimmed_from_the_stream_during_an_outage(
+    runtime: Runtime,
+) -> None:
+    """While the reader cannot read, the job completes and the stream is trimmed past its
+    entry: once reading again, the waiter learns the outcome from the job's hash."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from bullmq_codegen.runtime.connection import blocking_client
+    from bullmq_codegen.runtime.events import EventReader, JobWatch
+
+    outage = asyncio.Event()
+    failed_reads = 0
+
+    class Flaky:
+        def __init__(self) -> None:
+            self.real: Redis = blocking_client(runtime.connection())
+            self.connection_pool = self.real.connection_pool
+
+        async def xrevrange(self, stream: str, count: int) -> object:
+            return await self.real.xrevrange(stream, count=count)
+
+        async def xread(self, streams: dict[str, str], count: int, block: int) -> object:
+            nonlocal failed_reads
+            if outage.is_set():
+                failed_reads += 1
+                await asyncio.sleep(0.05)
+                raise RedisConnectionError("Redis is away (test)")
+            return await self.real.xread(streams, count=count, block=200)
+
+        async def aclose(self) -> None:
+            await self.real.aclose()
+
+    job = await Producer(runtime.queue("main"), "echo", None).enqueue(None, {})
+    ctx = runtime.context("main")
+    reader = EventReader(
+        queue="main",
+        stream=ctx.keys["events"],
+        connect=Flaky,
+        client_name="test-events",  # type: ignore[arg-type]
+    )
+    watch = JobWatch(
+        reader, ctx.pipeline, job_id=job.id, job_key=ctx.job_key(job.id), keep_all=False
+    )
+    try:
+        assert await watch.start()
+        outage.set()
+        await eventually(lambda: _true(failed_reads > 0))
+        async with runtime.workers(ROUTES, queues=["main"]):
+            assert await job.wait_until_finished(timeout=10) == {"id": job.id}
+        await ctx.client.xtrim(ctx.keys["events"], maxlen=0)  # its entries are gone
+        outage.clear()
+        final = await asyncio.wait_for(watch.final(), 10)
+        assert isinstance(final, JobCompleted)
+        assert json.loads(final.return_json) == {"id": job.id}
+    finally:
+        watch.close()
+        await reader.close()
+
+
+async def _true(value: bool) -> bool:
+    return value

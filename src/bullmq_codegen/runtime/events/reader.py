@@ -105,6 +105,15 @@ class EventReader:
         await asyncio.shield(follower.started)
         self._idle_check()
 
+    def resync(self) -> None:
+        """Reading failed for a while: the stream may have been trimmed past entries the
+        watchers needed, so each looks at its job's hash again."""
+        for sinks in list(self._jobs.values()):
+            for sink in sinks:
+                resync = getattr(sink, "resync", None)
+                if callable(resync):
+                    resync()
+
     def watch(self, job_id: str, sink: Sink) -> None:
         """Give ``sink`` the events of job ``job_id`` (call :meth:`ready` first)."""
         self._jobs.setdefault(job_id, []).append(sink)
@@ -305,6 +314,8 @@ class _Follower:
                 continue
             finally:
                 self._read = None
+            if failures:
+                self._reader.resync()
             failures = 0
             for _stream, entries in reply or ():
                 if entries:

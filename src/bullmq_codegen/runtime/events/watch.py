@@ -25,6 +25,9 @@ E = TypeVar("E", bound=JobEvent)
 
 _log = logging.getLogger("bullmq_codegen.events")
 
+_RESYNCS: set[asyncio.Task[None]] = set()
+"""Looks at jobs' hashes under way after an outage (kept so they are not collected)."""
+
 MAX_PENDING = 10_000
 """Events a watch keeps for a consumer that does not keep up; later ones (not the final one)
 are dropped, with a warning."""
@@ -127,6 +130,23 @@ class JobWatch:
                         self._reader.queue,
                     )
         self._wake.set()
+
+    def resync(self) -> None:
+        """The reader missed entries (it could not read for a while, and the stream may have
+        been trimmed meanwhile): look at the job's hash for an outcome it did not hear."""
+        if self._final is None and self._registered:
+            task = asyncio.get_running_loop().create_task(self._look_again())
+            _RESYNCS.add(task)
+            task.add_done_callback(_RESYNCS.discard)
+
+    async def _look_again(self) -> None:
+        try:
+            record = await read_job(self._pipeline, self._job_key, self.job_id)
+        except Exception as error:  # the reader goes on; a later outage looks again
+            _log.warning("job %s: reading it after an outage failed: %s", self.job_id, error)
+            return
+        if record is not None and record.final is not None:
+            self._finish(record.final)
 
     def closed(self, error: BaseException) -> None:
         """The reader closed: the job's events stop here."""
