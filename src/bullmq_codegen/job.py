@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, cast, overload
 from pydantic import BaseModel, JsonValue, TypeAdapter
 from typing_extensions import TypeVar
 
+from .payloads import decode_json
+
 if TYPE_CHECKING:
     from .definitions.options import JobOptions
 
@@ -182,7 +184,7 @@ class Job(Generic[P_co, G]):
     async def children_values(self) -> dict[str, JsonValue]:
         """The stored JSON results of this flow job's completed children, by child job key."""
         raw = await self._controls.children_values()
-        return {key: _loads(value) for key, value in raw.items()}
+        return {key: decode_json(value) for key, value in raw.items()}
 
     async def log(self, row: str) -> int:
         """Append ``row`` to the job's log (``keepLogs`` bounds it); return the row count."""
@@ -190,13 +192,3 @@ class Job(Generic[P_co, G]):
 
     def __repr__(self) -> str:
         return f"Job(queue={self._queue_name!r}, name={self._name!r}, id={self._id!r})"
-
-
-def _loads(value: str) -> JsonValue:
-    import json
-
-    try:
-        loaded: JsonValue = json.loads(value)
-    except ValueError:
-        return value
-    return loaded

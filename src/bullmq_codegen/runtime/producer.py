@@ -18,6 +18,7 @@ from pydantic import BaseModel, JsonValue, TypeAdapter
 from typing_extensions import TypeVar
 
 from ..definitions.options import JobOptions
+from ..payloads import wire_payload
 from .adding import add_job, add_jobs
 from .bulk_errors import BulkValidationError, check_all
 from .control import ListableState
@@ -142,24 +143,7 @@ class Producer(Generic[P, R, G]):
 
     def validated(self, payload: P) -> tuple[BaseModel | None, str]:
         """The payload as a model and the JSON data sent for it; raises ``ValidationError``."""
-        schema = self.schema
-        if schema is None:
-            if payload is not None:
-                raise TypeError(f"{self._where} takes no payload (its worker has no schema)")
-            return None, "{}"
-        model: BaseModel
-        if isinstance(payload, schema):
-            model = payload
-        elif isinstance(payload, Mapping):
-            model = schema.model_validate(payload)
-        else:
-            raise TypeError(
-                f"{self._where} takes a {schema.__name__}, not {type(payload).__name__}"
-            )
-        # Aliases are the names on the wire (what Node sends and the worker validates);
-        # computed fields are derived, so they are not sent.
-        text = model.model_dump_json(by_alias=True, exclude_computed_fields=True, warnings=False)
-        return schema.model_validate_json(text), text  # what the worker will validate, now
+        return wire_payload(self.schema, payload, self._where)
 
     def wire_json(self, payload: P) -> str:
         """The JSON data sent for ``payload``; raises ``ValidationError`` when it is invalid."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -13,8 +12,8 @@ from pydantic import JsonValue
 
 from ..definitions.options import JobOptions
 from ..errors import BullMQCodegenError
+from ..payloads import decode_json
 from .events import JobCompleted, JobEvent, JobFailed, JobWatch, Subscription
-from .events.types import decode_json
 from .queue_context import QueueContext
 
 if TYPE_CHECKING:
@@ -157,12 +156,7 @@ def _stacktrace(raw: str | None) -> list[str]:
 
 
 def _json(raw: str | None) -> JsonValue:
-    if raw is None:
-        return None
-    try:
-        return cast("JsonValue", json.loads(raw))
-    except ValueError:
-        return raw
+    return None if raw is None else decode_json(raw)
 
 
 class QueueHandle:

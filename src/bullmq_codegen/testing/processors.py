@@ -22,11 +22,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Generic
 
-from pydantic import BaseModel, JsonValue
+from pydantic import JsonValue
 from typing_extensions import TypeVar
 
 from ..definitions.options import JobOptions
 from ..job import Job
+from ..payloads import wire_payload
 from ..runtime.routes import JobRoute
 
 __all__ = ["ProcessorRun", "record_processor", "run_processor"]
@@ -81,17 +82,7 @@ class _RecordingControls:
 
 
 def _data_json(route: JobRoute[Any, Any, Any], payload: object) -> str:
-    schema = route.schema
-    if schema is None:
-        if payload is not None:
-            raise TypeError(f"job {route.name!r} takes no payload (its worker has no schema)")
-        return "{}"
-    if not isinstance(payload, schema):
-        raise TypeError(
-            f"job {route.name!r} takes a {schema.__name__}, not {type(payload).__name__}"
-        )
-    model: BaseModel = payload
-    return model.model_dump_json(by_alias=True, exclude_computed_fields=True, warnings=False)
+    return wire_payload(route.schema, payload, f"job {route.name!r}")[1]
 
 
 async def record_processor(

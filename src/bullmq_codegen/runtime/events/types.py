@@ -15,11 +15,11 @@ writes ``failed`` (followed by ``retries-exhausted`` when the attempts ran out).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import cast
 
 from pydantic import JsonValue
+
+from ...payloads import decode_json
 
 __all__ = [
     "FinalEvent",
@@ -36,14 +36,6 @@ __all__ = [
     "decode_json",
     "parse_entry",
 ]
-
-
-def decode_json(text: str) -> JsonValue:
-    """``text`` decoded as JSON; the text itself when it is not JSON (a Node producer's string)."""
-    try:
-        return cast("JsonValue", json.loads(text))
-    except ValueError:
-        return text
 
 
 @dataclass(frozen=True, slots=True)
