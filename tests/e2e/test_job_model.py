@@ -240,3 +240,30 @@ async def test_duplicate_is_exact_across_connections(shop: ModuleType) -> None:
             await runtime.close()
     assert {job.id for job in jobs} == {"order-31"}
     assert sorted(job.duplicate for job in jobs) == [False] + [True] * 19
+
+
+async def test_a_derived_job_id_that_breaks_bullmq_is_refused(shop: ModuleType) -> None:
+    from bullmq_codegen.runtime import InvalidJobOptionsError
+    from bullmq_codegen.runtime.job_options import derived_options
+
+    worker = dict(shop.queues.runtime.config.worker("orders", "placeOrder"))
+    for made in ("3", "a:b"):  # all digits: an id BullMQ's counter hands out; ':' splits keys
+        worker["jobId"] = lambda order, made=made: made
+        derive = derived_options(worker)  # type: ignore[arg-type]
+        assert derive is not None
+        with pytest.raises(InvalidJobOptionsError, match="jobId function returned"):
+            derive(defs(shop).Order(orderId=1, sku="tea"))
+    counts = await shop.orders_queue.counts()
+    assert counts.pending == 0
+
+
+async def test_a_call_job_id_replaces_the_derived_ids(shop: ModuleType) -> None:
+    shipment = defs(shop).Shipment(order_id=40)
+    first = await shop.enqueue_notify_shipping(shipment)
+    own = await shop.enqueue_notify_shipping(shipment, jobId="ship-40-again")
+    assert own.id == "ship-40-again"
+    assert not own.duplicate
+    assert "deduplication" not in own.options  # the call's jobId replaced the derived dedup
+    again = await shop.enqueue_notify_shipping(shipment, jobId="ship-40-again")
+    assert again.duplicate
+    assert first.id != own.id

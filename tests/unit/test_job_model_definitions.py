@@ -49,7 +49,6 @@ def test_the_job_model_keys_are_kept() -> None:
         schema=Payload,
         processor=process,
         defaultJobOptions={"priority": 3, "lifo": True},
-        jobId=value_key,
         deduplication={"id": value_key, "ttl": 1000},
         backoffStrategy=linear,
     )
@@ -64,7 +63,7 @@ def test_the_job_model_keys_are_kept() -> None:
     )
     kept = config.worker("q", "w")
     assert kept.get("defaultJobOptions") == {"priority": 3, "lifo": True}
-    assert kept.get("jobId") is value_key
+    assert kept.get("deduplication") == {"id": value_key, "ttl": 1000}
     assert kept.get("backoffStrategy") is linear
 
 
@@ -109,6 +108,8 @@ def test_derived_id_functions_must_take_the_payload() -> None:
         }
     )
     assert found == [
+        "queue 'q', worker 'w', jobId: a worker derives a jobId or a deduplication id, not both: "
+        "BullMQ deduplicates by either, and the two would disagree",
         "queue 'q', worker 'w', deduplication.ttl: must be 1 or more, not 0",
         "queue 'q', worker 'w', jobId: takes a Other, but this worker's payload is Payload",
         "queue 'q', worker 'w', deduplication.id: must be a plain function (not async): it runs "

@@ -39,6 +39,14 @@ def derivation_problems(worker: WorkerDefinition) -> list[tuple[str, str]]:
     functions: dict[str, object] = {}
     if "jobId" in worker:
         functions["jobId"] = worker["jobId"]
+        if rule is not None:
+            problems.append(
+                (
+                    "jobId",
+                    "a worker derives a jobId or a deduplication id, not both: BullMQ "
+                    "deduplicates by either, and the two would disagree",
+                )
+            )
     if rule is not None:
         functions["deduplication.id"] = rule["id"]
         ttl = rule.get("ttl")

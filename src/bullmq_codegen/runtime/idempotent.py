@@ -27,33 +27,39 @@ async def add_job_reporting_duplicate(
     """Add one job; its id, and whether that id is a job that existed before this call."""
     job_id = opts.get("jobId")
     deduplication = opts.get("deduplication")
-    if job_id:
-        probe = pack("EXISTS", ctx.job_key(job_id))
-    elif deduplication:
-        probe = pack("GET", f"{ctx.keys['']}de:{deduplication['id']}")
-    else:
+    if not job_id and not deduplication:
         raise ValueError("add_job_reporting_duplicate needs a jobId or a deduplication id")
+    probes: list[bytes] = []
+    if job_id:
+        probes.append(pack("EXISTS", ctx.job_key(job_id)))
+    if deduplication:
+        probes.append(pack("GET", f"{ctx.keys['']}de:{deduplication['id']}"))
     script, packed = add_command(ctx, name, data_json, opts)
-    transaction = [pack("MULTI"), probe, packed, pack("EXEC")]
+    transaction = [pack("MULTI"), *probes, packed, pack("EXEC")]
     replies = await ctx.pipeline.execute_all(transaction)
-    results = replies[-1]
-    if _no_script(replies):
+    if _no_script(replies, len(probes)):
         await ctx.pipeline.execute(pack("SCRIPT", "LOAD", script.source))
-        results = (await ctx.pipeline.execute_all(transaction))[-1]
+        replies = await ctx.pipeline.execute_all(transaction)
+    results = replies[-1]
     if isinstance(results, BaseException):
         raise results
-    held, added = results
+    *held, added = results
     added_id = job_id_of(ctx, added)
+    duplicate = False
     if job_id:
-        return added_id, int(held) == 1
-    before = held.decode() if isinstance(held, bytes) else held
-    return added_id, before is not None and str(before) == added_id
+        duplicate = int(held.pop(0)) == 1  # the job existed: BullMQ returned its id
+    if deduplication and not duplicate:
+        before = held.pop(0)
+        before = before.decode() if isinstance(before, bytes) else before
+        duplicate = before is not None and str(before) == added_id
+    return added_id, duplicate
 
 
-def _no_script(replies: list[object]) -> bool:
+def _no_script(replies: list[object], probes: int) -> bool:
     """Whether Redis lacked the add script (after a restart or ``SCRIPT FLUSH``)."""
     results = replies[-1]
-    found = [replies[2], *(cast("list[object]", results) if isinstance(results, list) else ())]
+    queued = replies[1 + probes]
+    found = [queued, *(cast("list[object]", results) if isinstance(results, list) else ())]
     return any(_is_no_script(item) for item in found)
 
 

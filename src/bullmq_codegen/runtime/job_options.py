@@ -66,7 +66,11 @@ def derived_options(worker: WorkerDefinition) -> Callable[[BaseModel | None], Jo
     def derive(payload: BaseModel | None) -> JobOptions:
         derived: dict[str, Any] = {}
         if make_id is not None:
-            derived["jobId"] = _text(make_id(payload), "jobId")
+            job_id = _text(make_id(payload), "jobId")
+            for _key, problem in job_option_problems({"jobId": job_id}):
+                # an all-digit id would be one BullMQ's counter hands out: another job's
+                raise InvalidJobOptionsError(f"the worker's jobId function returned {problem}")
+            derived["jobId"] = job_id
         if rule is not None:
             deduplication: DeduplicationOptions = {
                 "id": _text(rule["id"](payload), "deduplication id"),

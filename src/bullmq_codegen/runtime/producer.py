@@ -161,7 +161,9 @@ class Producer(Generic[P, R, G]):
             config = self.queue.config
             self._defaults = name_defaults(config, self.queue.name, self.name)
             self._derive = derived_options(config.worker(self.queue.name, self.name))
-        derived: JobOptions = self._derive(model) if self._derive is not None else {}
+        derived: JobOptions = {}
+        if self._derive is not None and not (call and ("jobId" in call or "deduplication" in call)):
+            derived = self._derive(model)  # a call's jobId or deduplication replaces them
         return cast("JobOptions", {**self._defaults, **derived, **(call or {})})
 
     async def enqueue(self, payload: P, options: Mapping[str, object]) -> EnqueuedJob[P, R, G]:
