@@ -151,13 +151,13 @@ async def test_restarting_leaves_unchanged_schedulers_alone(
     ctx = runtime.context("ticks")
     names = ["tick", "beat"]
     declared = declared_schedules(runtime.config, "ticks", names)
-    first = await sync_schedules(ctx, declared, names)
+    first = await sync_schedules(ctx, declared)
     assert sorted(first.written) == ["beat", "each-second", "half-second", "twice"]
     before = await raw.zrange(f"{prefix}:ticks:repeat", 0, -1, withscores=True)
     delayed = await raw.zrange(f"{prefix}:ticks:delayed", 0, -1)
     waiting = await raw.lrange(f"{prefix}:ticks:wait", 0, -1)
     for _ in range(3):
-        again = await sync_schedules(ctx, declared, names)
+        again = await sync_schedules(ctx, declared)
         assert (again.written, sorted(again.unchanged)) == (
             (),
             ["beat", "each-second", "half-second", "twice"],
@@ -287,7 +287,7 @@ async def test_node_lists_our_schedulers_as_it_lists_its_own(
 
     names = ["tick", "beat"]
     await sync_schedules(
-        runtime.context("ticks"), declared_schedules(runtime.config, "ticks", names), names
+        runtime.context("ticks"), declared_schedules(runtime.config, "ticks", names)
     )
     template = {
         "name": "tick",
@@ -444,3 +444,18 @@ async def _job_shape(
     )
     shape = {key: value for key, value in fields.items() if key not in volatile}
     return {**shape, "opts": opts, "fields": sorted(fields)}
+
+
+async def test_the_schedules_of_a_removed_worker_are_removed(
+    tickers: ModuleType, raw: Redis, prefix: str
+) -> None:
+    from tickers.generated.queues import runtime
+
+    ctx = runtime.context("ticks")
+    first = await sync_schedules(ctx, declared_schedules(runtime.config, "ticks", ["tick", "beat"]))
+    assert first.written
+    # the next deploy has no worker declaring them: its start declares nothing here
+    gone = await sync_schedules(ctx, [])
+    assert sorted(gone.removed) == sorted(first.written)
+    assert await raw.zcard(f"{prefix}:ticks:repeat") == 0
+    assert await raw.scard(f"{prefix}:ticks:bcg-schedulers") == 0

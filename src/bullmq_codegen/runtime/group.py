@@ -155,7 +155,7 @@ class WorkerGroup:
         delay = 0.1
         while True:
             try:
-                return await sync_schedules(self._runtime.context(queue), declared, names)
+                return await sync_schedules(self._runtime.context(queue), declared)
             except Exception as error:
                 cause = error.__cause__ if isinstance(error, ScheduleError) else error
                 unreachable = cause is not None and is_connection_error(cause)

@@ -133,15 +133,14 @@ def declared_schedules(
     return found
 
 
-async def sync_schedules(
-    ctx: QueueContext, declared: Sequence[DeclaredSchedule], job_names: Collection[str]
-) -> ScheduleSync:
-    """Upsert ``declared`` in ``ctx``'s queue; remove the schedulers of ``job_names`` that
-    were declared before (see :data:`REGISTRY_FIELD`) and are not any more.
+async def sync_schedules(ctx: QueueContext, declared: Sequence[DeclaredSchedule]) -> ScheduleSync:
+    """Upsert ``declared`` in ``ctx``'s queue; remove the schedulers that were declared
+    before (see :data:`REGISTRY_FIELD`) and are not any more, also those of a worker
+    removed from the definitions.
 
-    Schedulers of other job names, and those nobody declared in definitions
-    (a Node service's), are never touched. Raises :class:`ScheduleError`
-    naming the scheduler that could not be written.
+    Schedulers nobody declared in definitions (a Node service's) are never
+    touched. Raises :class:`ScheduleError` naming the scheduler that could not
+    be written.
     """
     written: list[str] = []
     unchanged: list[str] = []
@@ -162,7 +161,7 @@ async def sync_schedules(
     for scheduler_id, name in (await _registered(ctx, registry)).items():
         if scheduler_id in keep:
             continue
-        if name in job_names:
+        if name is not None:  # declared here once: its worker changed, or is gone
             try:
                 await ctx.commands["removeJobScheduler"](
                     keys=[ctx.keys["repeat"], ctx.keys["delayed"], ctx.keys["events"]],
