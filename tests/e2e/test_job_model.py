@@ -267,3 +267,21 @@ async def test_a_call_job_id_replaces_the_derived_ids(shop: ModuleType) -> None:
     again = await shop.enqueue_notify_shipping(shipment, jobId="ship-40-again")
     assert again.duplicate
     assert first.id != own.id
+
+
+async def test_a_result_that_cannot_be_read_back_fails_the_job(shop: ModuleType) -> None:
+    async with shop.create_workers(queues=["reports"]):
+        with pytest.raises(JobFailedError, match="does not read back as Secretive"):
+            await shop.enqueue_secretive_report_and_wait(timeout=10)
+
+
+async def test_reading_another_job_names_result_says_so(shop: ModuleType) -> None:
+    from bullmq_codegen.runtime import InvalidResultError
+
+    shipment = await shop.enqueue_notify_shipping(defs(shop).Shipment(order_id=50), delay=0)
+    async with shop.create_workers(queues=["orders"]):
+        await shipment.result(timeout=10)
+        with pytest.raises(
+            InvalidResultError, match="it is a 'notifyShipping' job, not a 'placeOrder'"
+        ):
+            await shop.get_place_order_job(shipment.id).result(timeout=10)

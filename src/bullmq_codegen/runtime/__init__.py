@@ -24,7 +24,7 @@ from .events import (
 )
 from .flows import FlowError, FlowJob, FlowNode, add_flow
 from .group import WorkerGroup
-from .handles import EnqueuedJob, JobRef
+from .handles import EnqueuedJob, InvalidResultError, JobRef
 from .health import WorkerHealthReport
 from .listening import Callback, ProgressCallback, ResultCallback
 from .producer import BulkValidationError, InvalidJobOptionsError, Producer
@@ -48,6 +48,7 @@ __all__ = [
     "FlowJob",
     "FlowNode",
     "InvalidJobOptionsError",
+    "InvalidResultError",
     "Job",
     "JobActive",
     "JobCompleted",

@@ -5,19 +5,45 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, Generic
 
-from pydantic import JsonValue, TypeAdapter
+from pydantic import JsonValue, TypeAdapter, ValidationError
 from typing_extensions import TypeVar
 
 from ..definitions.options import JobOptions
+from ..errors import BullMQCodegenError
 from .events import FinalEvent, JobEvent, JobProgressed
 from .queue import JobSnapshot, JobState, QueueHandle
 from .results import ResultType
 
-__all__ = ["EnqueuedJob", "JobRef"]
+__all__ = ["EnqueuedJob", "InvalidResultError", "JobRef"]
 
 P_co = TypeVar("P_co", covariant=True)
 R = TypeVar("R", default=Any)
 G = TypeVar("G", default=float)
+
+
+class InvalidResultError(BullMQCodegenError):
+    """A job's stored result is not of its job name's result type: another job name's job
+    (a ``get_<worker>_job`` given another name's id), or a result an older deploy or a
+    Node worker stored. ``error`` is Pydantic's."""
+
+    def __init__(
+        self,
+        queue: str,
+        job_id: str,
+        name: str,
+        stored: JobSnapshot | None,
+        error: ValidationError,
+    ) -> None:
+        self.queue = queue
+        self.job_id = job_id
+        self.error = error
+        if stored is not None and stored.name != name:
+            why = f"it is a {stored.name!r} job, not a {name!r} one"
+        else:
+            why = f"it is not a {name!r} result"
+        super().__init__(
+            f"job {job_id} of queue {queue!r}: its result cannot be read: {why}; {error}"
+        )
 
 
 class JobRef(Generic[R, G]):
@@ -76,7 +102,13 @@ class JobRef(Generic[R, G]):
         :class:`~bullmq_codegen.runtime.JobNotFoundError` when there is no such job.
         """
         text = await self._queue.wait_for_result(self._id, timeout=timeout)
-        return self._result.validate_json(text)
+        try:
+            return self._result.validate_json(text)
+        except ValidationError as error:
+            stored = await self._queue.get_job(self._id)
+            raise InvalidResultError(
+                self._queue.name, self._id, self._name, stored, error
+            ) from None
 
     async def wait_until_finished(self, *, timeout: float = 30.0) -> JsonValue:
         """The processor's result as stored JSON (not validated) once the job completes."""

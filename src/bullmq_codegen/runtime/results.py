@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any, Generic, cast
 
-from pydantic import JsonValue, TypeAdapter
+from pydantic import JsonValue, TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError
 from typing_extensions import TypeVar
 
@@ -60,15 +60,24 @@ class ResultType(Generic[R]):
         hint = self.hint
         if hint in _UNTYPED:
             return result_json(value)
+        shown = getattr(hint, "__name__", hint)
         try:
-            return self.adapter.dump_json(
+            text = self.adapter.dump_json(
                 cast("R", value), by_alias=True, warnings="error"
             ).decode()
         except PydanticSerializationError as error:
             raise NotJSONError(
                 f"the processor returned {type(value).__name__}, not its declared result type "
-                f"{getattr(hint, '__name__', hint)} ({error})"
+                f"{shown} ({error})"
             ) from error
+        try:  # what callers will validate: a result they could not read must not complete
+            self.adapter.validate_json(text)
+        except ValidationError as error:
+            raise NotJSONError(
+                f"the processor's result does not read back as {shown} once stored as JSON "
+                f"({text[:200]}): {error}"
+            ) from error
+        return text
 
     def validate_json(self, text: str) -> R:
         """The result stored as ``text``, validated as this type."""

@@ -72,6 +72,18 @@ async def import_catalog(job: Job[CatalogImport, ImportProgress]) -> int:
     return job.payload.rows
 
 
+class Secretive(BaseModel):
+    """A result whose required field is never stored: it cannot be read back."""
+
+    visible: int
+    hidden: str = Field(exclude=True)
+
+
+async def secretive_report(job: Job[None]) -> Secretive:
+    """Returns a result that does not survive its JSON."""
+    return Secretive(visible=1, hidden="x")
+
+
 def order_key(order: Order) -> str:
     """One job per order id."""
     return f"order-{order.order_id}"
@@ -105,6 +117,7 @@ queue_config = create_queue_config(
         },
         "reports": {
             "workers": {
+                "secretiveReport": {"processor": secretive_report},
                 "buildReport": {
                     "processor": build_report,
                     "defaultJobOptions": {"lifo": True},
