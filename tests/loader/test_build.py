@@ -221,3 +221,36 @@ def test_result_types_generated_code_cannot_write(
         "pkg/defs.py:24: queue 'q', worker 'unresolved', processor: processor unresolved: its "
         "annotations cannot be resolved (NameError"
     )
+
+
+def test_a_generic_model_result_is_spelled_with_its_arguments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = definitions(
+        tmp_path,
+        """\
+        from typing import Generic, TypeVar
+
+        T = TypeVar("T")
+
+        class Item(BaseModel):
+            sku: str
+
+        class Page(BaseModel, Generic[T]):
+            items: list[T]
+
+        async def page(job: Job[None]) -> Page[Item]: ...
+
+        queue_config = create_queue_config(
+            queues={"q": {"workers": {"page": {"processor": page}}}},
+            connection="redis://x",
+        )
+        """,
+    )
+    worker = load_definitions(path).workers[0]
+    assert worker.result.expression == "Page[Item]"
+    assert sorted(worker.result.import_statements) == [
+        "from pkg.defs import Item",
+        "from pkg.defs import Page",
+    ]

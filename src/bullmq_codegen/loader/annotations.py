@@ -70,6 +70,18 @@ def spell_type(hint: object, symbol: Callable[[object], SymbolRef | str]) -> Typ
         return _join(parts, ", ", _BUILTIN_GENERICS[origin] + "[{}]")
     if origin is not None:
         return f"{_shown(hint)} is a generic type generated code cannot write"
+    generic = getattr(hint, "__pydantic_generic_metadata__", None)
+    if isinstance(hint, type) and generic and generic.get("origin") is not None:
+        # a parametrized generic model (Page[Item]): its origin class, then its arguments
+        base = spell_type(generic["origin"], symbol)
+        arguments = _join([spell_type(arg, symbol) for arg in generic["args"]], ", ", "{}")
+        if isinstance(base, str) or isinstance(arguments, str):
+            return base if isinstance(base, str) else str(arguments)
+        return TypeExpr(
+            f"{base.expression}[{arguments.expression}]",
+            symbols=(*base.symbols, *arguments.symbols),
+            imports=(*base.imports, *arguments.imports),
+        )
     if isinstance(hint, type):
         name = _shown(hint)
         if getattr(builtins, name, None) is hint:
