@@ -285,3 +285,17 @@ async def test_reading_another_job_names_result_says_so(shop: ModuleType) -> Non
             InvalidResultError, match="it is a 'notifyShipping' job, not a 'placeOrder'"
         ):
             await shop.get_place_order_job(shipment.id).result(timeout=10)
+
+
+async def test_a_call_with_a_backoff_the_worker_cannot_compute_is_refused(
+    shop: ModuleType,
+) -> None:
+    from bullmq_codegen.runtime import InvalidJobOptionsError
+
+    with pytest.raises(InvalidJobOptionsError, match="declare the worker's backoffStrategy"):
+        await shop.enqueue_place_order(
+            defs(shop).Order(orderId=60, sku="tea"), backoff={"type": "jitter", "delay": 1}
+        )
+    with pytest.raises(ValueError, match="the count must be 0 or more"):
+        await shop.enqueue_build_report_bulk(-1)
+    assert (await shop.orders_queue.counts()).pending == 0

@@ -549,7 +549,7 @@ async def enqueue_send_digest_bulk(
     count: int, /, **options: Unpack[JobOptions]
 ) -> list[EnqueuedJob[None, None]]:
     """Add ``count`` ``sendDigest`` jobs at once."""
-    return await _send_digest.enqueue_bulk([None] * count, options)
+    return await _send_digest.enqueue_count(count, options)
 
 
 def send_digest_node(

@@ -18,6 +18,7 @@ from pydantic import BaseModel, JsonValue, TypeAdapter
 from typing_extensions import TypeVar
 
 from ..definitions.options import JobOptions
+from ..definitions.worker_checks import custom_backoff_problem
 from ..payloads import wire_payload
 from .adding import add_job, add_jobs
 from .bulk_errors import BulkValidationError, check_all
@@ -157,6 +158,12 @@ class Producer(Generic[P, R, G]):
         return self._merged(model, call)
 
     def _merged(self, model: BaseModel | None, call: JobOptions | None) -> JobOptions:
+        if call and "backoff" in call:
+            problem = custom_backoff_problem(
+                call, self.queue.config.worker(self.queue.name, self.name)
+            )
+            if problem is not None:
+                raise InvalidJobOptionsError(f"invalid job options for {self._where}: {problem}")
         if self._defaults is None:
             config = self.queue.config
             self._defaults = name_defaults(config, self.queue.name, self.name)
@@ -230,6 +237,14 @@ class Producer(Generic[P, R, G]):
             )
             for job_id, payload, job_options in zip(job_ids, items, per_job, strict=True)
         ]
+
+    async def enqueue_count(
+        self, count: int, options: Mapping[str, object]
+    ) -> list[EnqueuedJob[P, R, G]]:
+        """Add ``count`` jobs without payload (a worker without schema) at once."""
+        if count < 0:
+            raise ValueError(f"cannot add {count} {self.name!r} jobs: the count must be 0 or more")
+        return await self.enqueue_bulk([cast("P", None)] * count, options)
 
     def node(
         self,

@@ -146,7 +146,7 @@ async def enqueue_db_clean_up_bulk(
     count: int, /, **options: Unpack[JobOptions]
 ) -> list[EnqueuedJob[None, None]]:
     """Add ``count`` ``dbCleanUp`` jobs at once."""
-    return await _db_clean_up.enqueue_bulk([None] * count, options)
+    return await _db_clean_up.enqueue_count(count, options)
 
 
 def db_clean_up_node(
