@@ -25,7 +25,7 @@ from ..health import Heartbeat, heartbeat_key, stale_heartbeats
 from ..queue_context import QueueContext
 from ..resp import pack
 from ..routes import JobRoute
-from ..schedules import ScheduleError, schedule_next_iteration
+from ..schedule_jobs import ScheduleError, schedule_next_iteration
 from .events import JobInfo, RouteStats, WorkerListener, WorkerState, notify
 from .fetcher import JobFetcher, RawJob
 from .maintenance import LockKeeper, StalledChecker, stopped_within
