@@ -63,26 +63,6 @@ async def node(node_modules: Path, *args: str) -> Any:
     return json.loads(completed.stdout)
 
 
-def flow_node(
-    producer: Producer[P, R, G],
-    payload: P,
-    *children: FlowNode[Any, Any, Any],
-    **options: object,
-) -> FlowNode[P, R, G]:
-    """A node built as a producer builds one: validated payload, merged options."""
-    model, data = producer.validated(payload)
-    return FlowNode(
-        queue=producer.queue,
-        name=producer.name,
-        payload=payload,
-        data=data,
-        options=producer.job_options(options, model),
-        result=producer.result,
-        progress=producer.progress_adapter,
-        children=children,
-    )
-
-
 class Flows:
     """The case's producers, as nodes."""
 
@@ -99,14 +79,14 @@ class Flows:
     ) -> FlowNode[Any, Any, Any]:
         from flowcase.schemas import Order
 
-        return flow_node(self.order, Order(order_id=order_id), *children, **options)
+        return self.order.node(Order(order_id=order_id), options, children=children)
 
     def part_node(
         self, sku: str, cents: int, *, fail: bool = False, **options: object
     ) -> FlowNode[Any, Any, Any]:
         from flowcase.schemas import PartRequest
 
-        return flow_node(self.part, PartRequest(sku=sku, cents=cents, fail=fail), **options)
+        return self.part.node(PartRequest(sku=sku, cents=cents, fail=fail), options)
 
     def key(self, job: FlowJob[Any, Any, Any]) -> str:
         """The job's Redis key (``<prefix>:<queue>:<id>``), as BullMQ names children."""
@@ -409,7 +389,7 @@ async def test_flows_that_cannot_work_are_refused_before_anything_is_added(
     other = Runtime(flowcase.queues.runtime.config)
     elsewhere = Producer(other.queue("parts"), "quotePart", PartRequest, quote_part)
     with pytest.raises(FlowError, match="of another connection than the root 'assembleOrder'"):
-        await add_flow(flows.order_node(1, flow_node(elsewhere, PartRequest(sku="x", cents=1))))
+        await add_flow(flows.order_node(1, elsewhere.node(PartRequest(sku="x", cents=1), {})))
     await other.close()
     for queue in (flowcase.orders_queue, flowcase.parts_queue):
         counts = await queue.counts()
