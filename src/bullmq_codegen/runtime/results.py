@@ -62,8 +62,9 @@ class ResultType(Generic[R]):
             return result_json(value)
         shown = getattr(hint, "__name__", hint)
         try:
+            # As payloads: by alias, computed fields left out (they would not validate back).
             text = self.adapter.dump_json(
-                cast("R", value), by_alias=True, warnings="error"
+                cast("R", value), by_alias=True, exclude_computed_fields=True, warnings="error"
             ).decode()
         except PydanticSerializationError as error:
             raise NotJSONError(
