@@ -299,3 +299,20 @@ async def test_a_call_with_a_backoff_the_worker_cannot_compute_is_refused(
     with pytest.raises(ValueError, match="the count must be 0 or more"):
         await shop.enqueue_build_report_bulk(-1)
     assert (await shop.orders_queue.counts()).pending == 0
+
+
+async def test_a_listing_page_reads_a_bounded_number_of_other_jobs(
+    shop: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bullmq_codegen.runtime import stored
+
+    monkeypatch.setattr(stored, "MAX_SCANNED", 300)
+    ours = await shop.enqueue_place_order(defs(shop).Order(orderId=70, sku="tea"), delay=60_000)
+    shipments = [defs(shop).Shipment(order_id=1000 + n) for n in range(500)]
+    await shop.enqueue_notify_shipping_bulk(shipments)  # delayed too, newer than ours
+    first = await shop.list_place_order_jobs("delayed", count=5)
+    assert first.jobs == []
+    assert first.next_start == 400  # read 400 of the others, then returned
+    rest = await shop.list_place_order_jobs("delayed", count=5, start=first.next_start)
+    assert [job.id for job in rest.jobs] == [ours.id]
+    assert rest.next_start is None

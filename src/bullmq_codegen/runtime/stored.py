@@ -20,13 +20,16 @@ from .control import ListableState
 from .queue import JobSnapshot, QueueHandle
 from .results import ResultType
 
-__all__ = ["JobPage", "StoredJob", "page_of_name", "parse_with"]
+__all__ = ["MAX_SCANNED", "JobPage", "StoredJob", "page_of_name", "parse_with"]
 
 P_co = TypeVar("P_co", covariant=True)
 R = TypeVar("R", default=Any)
 
 _SCAN = 200
 """Jobs read per listing call while looking for one job name's jobs."""
+MAX_SCANNED = 10_000
+"""Jobs of other names a page reads at most before returning (with fewer jobs than asked,
+and ``next_start`` to read on): a page costs a bounded time however crowded the queue."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,7 @@ class JobPage(Generic[P_co, R]):
     """A page of one job name's jobs, and where the next page starts."""
 
     jobs: list[StoredJob[P_co, R]]
+    """Up to ``count`` jobs; fewer when :data:`MAX_SCANNED` jobs of other names were read."""
     next_start: int | None
     """The queue position to pass as ``start`` for the next page; ``None`` at the end."""
 
@@ -76,6 +80,8 @@ async def page_of_name(
     found: list[StoredJob[P_co, R]] = []
     position = start
     while True:
+        if position - start >= MAX_SCANNED:
+            return JobPage(found, position)
         window = max(count, _SCAN)
         batch = await queue.jobs(state, start=position, count=window, asc=asc)
         for index, snapshot in enumerate(batch):
