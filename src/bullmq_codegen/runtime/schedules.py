@@ -40,7 +40,7 @@ from .schedule_jobs import (
 )
 
 __all__ = [
-    "REGISTRY_FIELD",
+    "REGISTRY_SUFFIX",
     "DeclaredSchedule",
     "ScheduleError",
     "ScheduleSync",
@@ -52,7 +52,7 @@ _ID_COLLISION = -10
 _REPEAT_KEYS = ("every", "pattern", "tz", "limit", "startDate", "endDate")
 _NUMERIC = ("every", "limit", "startDate", "endDate")
 _UPSERT_TRIES = 3
-REGISTRY_FIELD = "bcg-schedulers"
+REGISTRY_SUFFIX = "bcg-schedulers"
 """``<prefix>:<queue>:bcg-schedulers``: the ids of the schedulers declared in definitions.
 
 Only those are removed once no longer declared; schedulers someone else created
@@ -118,7 +118,7 @@ def declared_schedules(
 
 async def sync_schedules(ctx: QueueContext, declared: Sequence[DeclaredSchedule]) -> ScheduleSync:
     """Upsert ``declared`` in ``ctx``'s queue; remove the schedulers that were declared
-    before (see :data:`REGISTRY_FIELD`) and are not any more, also those of a worker
+    before (see :data:`REGISTRY_SUFFIX`) and are not any more, also those of a worker
     removed from the definitions.
 
     Schedulers nobody declared in definitions (a Node service's) are never
@@ -136,7 +136,7 @@ async def sync_schedules(ctx: QueueContext, declared: Sequence[DeclaredSchedule]
                 f"in queue {ctx.name!r}: {error}"
             ) from error
         (written if changed else unchanged).append(schedule.id)
-    registry = ctx.keys[""] + REGISTRY_FIELD
+    registry = ctx.keys[""] + REGISTRY_SUFFIX
     if declared:
         await ctx.pipeline.execute(pack("SADD", registry, *(schedule.id for schedule in declared)))
     keep = {schedule.id for schedule in declared}
