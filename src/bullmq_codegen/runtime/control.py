@@ -18,6 +18,7 @@ from typing import Any, Literal, get_args
 from ..errors import BullMQCodegenError
 from .queue import JobNotFoundError, JobSnapshot
 from .queue_context import QueueContext
+from .resp import hash_reply
 
 __all__ = [
     "CleanableState",
@@ -142,8 +143,7 @@ async def list_jobs(
     for group in groups:
         for job_id, flat in group:
             if job_id not in snapshots:
-                fields = dict(zip(flat[::2], flat[1::2], strict=True))
-                snapshots[job_id] = JobSnapshot.from_hash(job_id, fields)
+                snapshots[job_id] = JobSnapshot.from_hash(job_id, hash_reply(flat))
     return list(snapshots.values())
 
 

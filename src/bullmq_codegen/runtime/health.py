@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal, TypedDict, cast
 
 from .queue_context import QueueContext
+from .resp import hash_reply
 
 __all__ = [
     "HEARTBEAT_FIELD",
@@ -41,11 +42,7 @@ _FORGET_AFTER_BEATS = 10
 
 def stale_heartbeats(raw: object, now_ms: int) -> list[str]:
     """Worker ids whose heartbeat is older than ten of its intervals (killed or lost)."""
-    if isinstance(raw, list):  # RESP2: a flat list of field, value, ...
-        flat = cast("list[str]", raw)
-        pairs = dict(zip(flat[::2], flat[1::2], strict=True))
-    else:
-        pairs = cast("dict[str, str]", raw or {})
+    pairs = hash_reply(raw)
     stale: list[str] = []
     for worker_id, value in pairs.items():
         try:

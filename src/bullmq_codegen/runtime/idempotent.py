@@ -16,7 +16,7 @@ from redis.exceptions import NoScriptError, ResponseError
 from ..definitions.options import JobOptions
 from .adding import add_command, job_id_of
 from .queue_context import QueueContext
-from .resp import pack
+from .resp import pack, text_reply
 
 __all__ = ["add_job_reporting_duplicate"]
 
@@ -50,8 +50,7 @@ async def add_job_reporting_duplicate(
         duplicate = int(held.pop(0)) == 1  # the job existed: BullMQ returned its id
     if deduplication and not duplicate:
         before = held.pop(0)
-        before = before.decode() if isinstance(before, bytes) else before
-        duplicate = before is not None and str(before) == added_id
+        duplicate = before is not None and text_reply(before) == added_id
     return added_id, duplicate
 
 

@@ -8,9 +8,10 @@ just what varies.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import cast
 
-__all__ = ["Arg", "ScriptCommand", "encode_args", "pack"]
+__all__ = ["Arg", "ScriptCommand", "encode_args", "hash_reply", "pack", "text_reply"]
 
 Arg = bytes | str | int | float
 
@@ -77,3 +78,22 @@ class ScriptCommand:
                 encode_args(args),
             ]
         )
+
+
+def hash_reply(reply: object) -> dict[str, str]:
+    """A hash as Redis replies it (``HGETALL``, a stream entry's fields): a flat list of
+    field, value... (RESP2) or a map (RESP3); an empty dict for anything else."""
+    items: Iterable[tuple[object, object]]
+    if isinstance(reply, dict):
+        items = cast("dict[object, object]", reply).items()
+    elif isinstance(reply, list):
+        flat = cast("list[object]", reply)
+        items = zip(flat[::2], flat[1::2], strict=True)
+    else:
+        return {}
+    return {text_reply(field): text_reply(value) for field, value in items}
+
+
+def text_reply(value: object) -> str:
+    """A Redis reply as text (decoded when it came as bytes)."""
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from pydantic import JsonValue
 
 from ..definitions.options import JobOptions
 from .queue_context import QueueContext
-from .resp import pack
+from .resp import hash_reply, pack, text_reply
 from .wire import decode_opts
 
 __all__ = ["SchedulerInfo", "list_schedulers"]
@@ -58,13 +58,13 @@ async def list_schedulers(ctx: QueueContext, *, asc: bool = True) -> list[Schedu
     registry = ctx.keys["repeat"]
     command = "ZRANGE" if asc else "ZREVRANGE"
     flat: list[Any] = await ctx.pipeline.execute(pack(command, registry, 0, -1, "WITHSCORES"))
-    members = [(_text(member), float(score)) for member, score in _pairs(flat)]
+    members = [(text_reply(member), float(score)) for member, score in _pairs(flat)]
     if not members:
         return []
     replies: list[Any] = await ctx.pipeline.execute_all(
         [pack("HGETALL", f"{registry}:{member}") for member, _ in members]
     )
-    records = [_fields(reply) for reply in replies]
+    records = [hash_reply(_raised(reply)) for reply in replies]
     return [
         _info(str(member), int(score), fields)
         for (member, score), fields in zip(members, records, strict=True)
@@ -88,25 +88,17 @@ def _info(key: str, next_millis: int, fields: dict[str, str]) -> SchedulerInfo:
     )
 
 
+def _raised(reply: object) -> object:
+    if isinstance(reply, BaseException):
+        raise reply
+    return reply
+
+
 def _pairs(flat: list[Any]) -> list[tuple[Any, Any]]:
     """``ZRANGE ... WITHSCORES`` as pairs: RESP3 nests them, RESP2 flattens them."""
     if flat and isinstance(flat[0], list):
         return [(pair[0], pair[1]) for pair in flat]
     return list(zip(flat[::2], flat[1::2], strict=True))
-
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _fields(reply: object) -> dict[str, str]:
-    if isinstance(reply, BaseException):
-        raise reply
-    if isinstance(reply, dict):  # RESP3
-        pairs = cast("dict[object, object]", reply)
-        return {_text(key): _text(value) for key, value in pairs.items()}
-    flat = cast("list[object]", reply) if isinstance(reply, list) else []
-    return {_text(key): _text(value) for key, value in zip(flat[::2], flat[1::2], strict=True)}
 
 
 def _int(raw: str | None) -> int | None:

@@ -29,7 +29,7 @@ from ..definitions.config import QueueConfig
 from ..definitions.schedules import SCHEDULER_JOB_OPTIONS, schedule_payload_json
 from .job_options import name_defaults
 from .queue_context import QueueContext
-from .resp import pack
+from .resp import hash_reply, pack
 from .schedule_jobs import (
     ADD_KEYS,
     ScheduleError,
@@ -211,7 +211,7 @@ async def _in_place(ctx: QueueContext, schedule: DeclaredSchedule) -> bool:
             pack("ZSCORE", ctx.keys["repeat"], schedule.id),
         ]
     )
-    stored = _as_dict(pairs)
+    stored = hash_reply(pairs)
     if not stored or score is None or not _same(stored, schedule):
         return False
     limit: int | None = schedule.repeat.get("limit")
@@ -220,16 +220,6 @@ async def _in_place(ctx: QueueContext, schedule: DeclaredSchedule) -> bool:
     job_key = ctx.job_key(f"repeat:{schedule.id}:{int(float(score))}")
     name, finished = await ctx.pipeline.execute(pack("HMGET", job_key, "name", "finishedOn"))
     return name is not None and finished is None
-
-
-def _as_dict(reply: object) -> dict[str, str]:
-    """An ``HGETALL`` reply (a flat list, or a dict) as a dict."""
-    if isinstance(reply, dict):
-        return cast("dict[str, str]", reply)
-    if isinstance(reply, list):
-        flat = cast("list[str]", reply)
-        return dict(zip(flat[::2], flat[1::2], strict=True))
-    return {}
 
 
 def _same(stored: Mapping[str, str], schedule: DeclaredSchedule) -> bool:

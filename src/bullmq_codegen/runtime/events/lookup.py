@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..autopipeline import AutoPipeline
-from ..resp import pack
+from ..resp import hash_reply, pack
 from .types import JobCompleted, JobFailed
 
 __all__ = ["JobRecord", "attempts_and_name", "final_from_history", "read_job"]
@@ -70,7 +70,7 @@ async def final_from_history(
         if not page:
             return None
         for entry_id, flat in page:
-            fields = dict(zip(flat[::2], flat[1::2], strict=True))
+            fields = hash_reply(flat)
             if fields.get("jobId") == job_id:
                 if fields.get("event") == "completed":
                     return JobCompleted(job_id, None, fields.get("returnvalue") or "null")
