@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import CroniterBadDateError, croniter
 from pydantic import BaseModel, ValidationError
 
+from ..payloads import wire_payload
 from .options import ScheduleOptions
 from .shapes import WorkerDefinition
 
@@ -85,9 +86,7 @@ def schedule_payload_json(schedule: ScheduleOptions[Any], schema: type[BaseModel
         raise TypeError(
             f"must be a {schema.__name__} (the worker's schema), not {type(payload).__name__}"
         )
-    text = payload.model_dump_json(by_alias=True, exclude_computed_fields=True, warnings=False)
-    schema.model_validate_json(text)
-    return text
+    return wire_payload(schema, payload, "the schedule")[1]
 
 
 def schedule_problems(

@@ -289,7 +289,7 @@ class _Follower:
                 either: set[asyncio.Future[Any]] = {read, self._stopping}
                 await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
                 if not read.done():
-                    read.add_done_callback(_retrieve_any)
+                    read.add_done_callback(_retrieve)
                     return
                 reply: Any = read.result()
             except asyncio.CancelledError:
@@ -327,14 +327,11 @@ class _Follower:
             await asyncio.wait_for(self._wake.wait(), seconds)
 
 
-def _retrieve_any(future: asyncio.Future[Any]) -> None:
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark the future's error as seen: a failed start is raised to the callers of
+    ``ready()``, and a read abandoned on close has nothing to say."""
     if not future.cancelled():
-        future.exception()  # a read abandoned on close: its error means nothing
-
-
-def _retrieve(future: asyncio.Future[None]) -> None:
-    if not future.cancelled():
-        future.exception()  # retrieved: a failed start is raised to the callers of ready()
+        future.exception()
 
 
 def _cancelling() -> bool:
