@@ -146,10 +146,6 @@ class Producer(Generic[P, R, G]):
         """The payload as a model and the JSON data sent for it; raises ``ValidationError``."""
         return wire_payload(self.schema, payload, self._where)
 
-    def wire_json(self, payload: P) -> str:
-        """The JSON data sent for ``payload``; raises ``ValidationError`` when it is invalid."""
-        return self.validated(payload)[1]
-
     def job_options(
         self, options: Mapping[str, object], model: BaseModel | None = None
     ) -> JobOptions:
