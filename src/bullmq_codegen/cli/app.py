@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from .._version import __version__
 from ..errors import BullMQCodegenError
 from .common import ConfigOption, OutOption, err, report, say
 from .deploy import deploy
@@ -40,8 +41,26 @@ TemplatesOption = Annotated[
 ]
 
 
+def _print_version(wanted: bool) -> None:
+    """``--version``: print ``bullmq-codegen <version>`` and exit 0, before any command."""
+    if wanted:
+        typer.echo(f"bullmq-codegen {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _commands() -> None:
+def _commands(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            help="Print the version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
     """Typed BullMQ queues, producers and workers from one Python definitions module."""
 
 
