@@ -64,8 +64,60 @@ def test_unknown_keys_are_named_with_a_suggestion() -> None:
     assert found == [
         "queue 'q', worker 'w', options: unknown key 'concurency' (did you mean 'concurrency'?); "
         "known keys: concurrency, drainDelay, limiter, lockDuration, lockRenewTime, "
-        "maxStalledCount, name, removeOnComplete, removeOnFail, stalledInterval",
+        "maxStalledCount, maxStartedAttempts, maximumRateLimitDelay, metrics, name, "
+        "removeOnComplete, removeOnFail, skipLockRenewal, skipStalledCheck, stalledInterval",
         "queue 'q': unknown key 'option' (did you mean 'options'?); known keys: options, workers",
+    ]
+
+
+def test_node_worker_options_that_do_not_apply_say_why() -> None:
+    found = problems(
+        {
+            "q": {
+                "workers": {
+                    "w": {
+                        "processor": process,
+                        "options": {"autorun": False, "useWorkerThreads": True},  # type: ignore[typeddict-unknown-key]
+                    }
+                }
+            }
+        }
+    )
+    assert found == [
+        "queue 'q', worker 'w', options: 'autorun' does not apply here: create_workers() "
+        "returns workers that are not started yet (start them with `async with "
+        "create_workers()` or `await group.start()`), and `bullmq-codegen workers start "
+        "--queue/--worker` chooses which ones a process runs",
+        "queue 'q', worker 'w', options: 'useWorkerThreads' does not apply here: processors "
+        "are async functions on the worker's event loop; run CPU-bound work with "
+        "asyncio.to_thread or a process pool inside the processor, and scale out with more "
+        "processes (WORKER_INSTANCES)",
+    ]
+
+
+def test_new_worker_options_are_checked_and_must_agree_per_queue() -> None:
+    found = problems(
+        {
+            "q": {
+                "workers": {
+                    "a": {
+                        "processor": process,
+                        "options": {
+                            "maxStartedAttempts": 0,
+                            "metrics": {"maxDataPoints": 0},
+                            "skipStalledCheck": True,
+                        },
+                    },
+                    "b": {"processor": process, "options": {"skipStalledCheck": False}},
+                }
+            }
+        }
+    )
+    assert found == [
+        "queue 'q', worker 'a', options.maxStartedAttempts: must be 1 or more, not 0",
+        "queue 'q', worker 'a', options.metrics.maxDataPoints: must be 1 or more, not 0",
+        "queue 'q', options.skipStalledCheck: workers of one queue share one BullMQ worker, so "
+        "they must agree on skipStalledCheck: a=True, b=False",
     ]
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "DeduplicationOptions",
     "JobOptions",
     "KeepJobs",
+    "MetricsOptions",
     "QueueOptions",
     "RateLimiterOptions",
     "RemoveOnFinish",
@@ -159,6 +160,14 @@ class RateLimiterOptions(TypedDict):
 
 
 @with_config(_FORBID)
+class MetricsOptions(TypedDict):
+    """BullMQ's ``metrics`` worker option."""
+
+    maxDataPoints: int
+    """Minutes of counts kept (BullMQ's ``MetricsTime.ONE_WEEK`` is 10080)."""
+
+
+@with_config(_FORBID)
 class WorkerOptions(TypedDict, total=False):
     """Options of a worker, as BullMQ's ``WorkerOptions`` without ``connection``.
 
@@ -188,3 +197,19 @@ class WorkerOptions(TypedDict, total=False):
     """Seconds (1 or more) an idle worker blocks waiting for a job before it looks again (default 5)."""
     name: str
     """Worker name, stored on each job it processes and on its Redis client name."""
+    maxStartedAttempts: int
+    """Times a job of this name may be started (moved to active, whether it then completed,
+    failed or stalled) before it fails without retry: "job started more than allowable
+    limit". Unset: no limit. Belongs to the processor it is written on."""
+    skipStalledCheck: bool
+    """Do not check for stalled jobs in this process (another process must, or stalled jobs
+    of the queue stay active forever)."""
+    skipLockRenewal: bool
+    """Do not renew the locks of running jobs: only for jobs always shorter than
+    ``lockDuration`` (a longer one is taken for stalled and run again)."""
+    metrics: MetricsOptions
+    """Record completed and failed counts per minute in the queue's metrics keys, as BullMQ's
+    ``metrics`` option does (read by Node's ``Queue.getMetrics``)."""
+    maximumRateLimitDelay: int
+    """Longest wait in milliseconds of an idle, rate-limited worker before it looks again
+    (default 30000)."""

@@ -24,6 +24,7 @@ from typing_extensions import is_typeddict
 
 from ..errors import Problem
 from .connection import ConnectionSpec, RedisConnectionOptions
+from .inapplicable import INAPPLICABLE_WORKER_OPTIONS
 from .naming import name_problem, snake_case
 from .options import JobOptions, WorkerOptions
 from .schedules import schedule_problems, shared_schedule_problems
@@ -40,6 +41,10 @@ QUEUE_LEVEL_WORKER_OPTIONS: tuple[str, ...] = (
     "maxStalledCount",
     "drainDelay",
     "name",
+    "skipStalledCheck",
+    "skipLockRenewal",
+    "metrics",
+    "maximumRateLimitDelay",
 )
 """Worker options that describe the one BullMQ worker of a queue, not one processor."""
 
@@ -311,7 +316,12 @@ def _worker_option_problems(options: WorkerOptions) -> list[tuple[str, str]]:
         "lockRenewTime": options.get("lockRenewTime"),
         "maxStalledCount": options.get("maxStalledCount"),
         "drainDelay": options.get("drainDelay"),
+        "maxStartedAttempts": options.get("maxStartedAttempts"),
+        "maximumRateLimitDelay": options.get("maximumRateLimitDelay"),
     }
+    metrics = options.get("metrics")
+    if metrics is not None:
+        numbers["metrics.maxDataPoints"] = metrics["maxDataPoints"]
     limiter = options.get("limiter")
     if limiter is not None:
         numbers["limiter.max"] = limiter["max"]
@@ -387,6 +397,8 @@ def _message(error: ErrorDetails, root: Any, loc: tuple[str, ...]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         unknown = loc[-1]
+        if _type_at(root, loc[:-1]) is WorkerOptions and unknown in INAPPLICABLE_WORKER_OPTIONS:
+            return f"{unknown!r} does not apply here: {INAPPLICABLE_WORKER_OPTIONS[unknown]}"
         known = sorted(_typeddict_keys(root, loc[:-1]))
         hint = difflib.get_close_matches(unknown, known, n=1)
         suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""

@@ -3,6 +3,7 @@
 //   node control.js jobs URL PREFIX QUEUE STATE START END ASC   prints the ids getJobs lists
 //   node control.js run URL PREFIX QUEUE N ok|fail   processes N jobs; prints their ids in order
 //   node control.js hold URL PREFIX QUEUE   takes one job, prints its id, completes it at stdin's end
+//   node control.js metrics URL PREFIX QUEUE   prints {completed, failed}: getMetrics of each
 const { Queue, Worker } = require("bullmq");
 const IORedis = require("ioredis");
 
@@ -19,6 +20,12 @@ async function main() {
       states[id] = job ? await job.getState() : "missing";
     }
     console.log(JSON.stringify({ counts: await queue.getJobCounts(...STATES), states }));
+  } else if (command === "metrics") {
+    const read = async (type) => {
+      const { meta, data, count } = await queue.getMetrics(type);
+      return { count: meta.count, data, points: count };
+    };
+    console.log(JSON.stringify({ completed: await read("completed"), failed: await read("failed") }));
   } else if (command === "jobs") {
     const [state, start, end, asc] = rest;
     const jobs = await queue.getJobs([state], Number(start), Number(end), asc === "true");

@@ -92,6 +92,8 @@ class JobFetcher:
         """Record what a fetching script answered (``moveToActive`` or a completion)."""
         self._drained = not job_found
         loop_time = asyncio.get_running_loop().time()
+        # capped as Node's worker caps it, so delayed jobs are promoted while rate limited
+        limit_delay = min(limit_delay, self._settings.maximum_rate_limit_delay)
         self._limit_until = loop_time + limit_delay / 1000 if limit_delay > 0 else 0.0
         self._block_until = max(delay_until, 0)
 

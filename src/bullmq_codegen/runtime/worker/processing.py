@@ -137,6 +137,13 @@ class JobRunner:
             if deferred:
                 await self._fail_now(raw, token, info, route, deferred)
                 return None
+            limit = route.settings.max_started_attempts
+            if limit is not None and int(fields.get("ats") or 0) > limit:
+                # Node's wording, so both runtimes' failed jobs read the same
+                await self._fail_now(
+                    raw, token, info, route, "job started more than allowable limit"
+                )
+                return None
             async with route.limit:
                 return await self._process(route, raw, token, info, fetch_next)
         finally:
@@ -219,7 +226,7 @@ class JobRunner:
             "lockDuration": self._settings.lock_duration,
             "attempts": opts.get("attempts", 1),
             "attemptsMade": int(raw.fields.get("atm") or 0),
-            "maxMetricsSize": "",
+            "maxMetricsSize": self._settings.metrics_size,
             "fpof": opts.get("failParentOnFailure", False),
             "cpof": opts.get("continueParentOnFailure", False),
             "idof": opts.get("ignoreDependencyOnFailure", False),

@@ -168,10 +168,14 @@ class QueueWorker:
 
     async def _run(self) -> None:
         stop = asyncio.Event()
+        duties = {"heartbeat": self._beat(stop)}
+        if not self.settings.skip_lock_renewal:
+            duties["locks"] = self._locks.run(stop)
+        if not self.settings.skip_stalled_check:
+            duties["stalled"] = self._stalled.run(stop)
         maintenance = [
-            asyncio.create_task(self._locks.run(stop), name=f"locks {self.queue_name}"),
-            asyncio.create_task(self._stalled.run(stop), name=f"stalled {self.queue_name}"),
-            asyncio.create_task(self._beat(stop), name=f"heartbeat {self.queue_name}"),
+            asyncio.create_task(duty, name=f"{name} {self.queue_name}")
+            for name, duty in duties.items()
         ]
         self._set_state(WorkerState.RUNNING)
         try:

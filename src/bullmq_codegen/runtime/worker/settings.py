@@ -13,13 +13,14 @@ __all__ = ["QueueWorkerSettings", "RouteSettings"]
 
 @dataclass(frozen=True, slots=True)
 class RouteSettings:
-    """What belongs to one processor: its concurrency, finished-job retention defaults and
-    custom backoff strategy."""
+    """What belongs to one processor: its concurrency, finished-job retention defaults,
+    custom backoff strategy and limit of starts."""
 
     concurrency: int = 1
     remove_on_complete: RemoveOnFinish | None = None
     remove_on_fail: RemoveOnFinish | None = None
     backoff_strategy: BackoffStrategy | None = None
+    max_started_attempts: int | None = None
 
     @classmethod
     def from_definition(cls, definition: WorkerDefinition) -> RouteSettings:
@@ -30,6 +31,7 @@ class RouteSettings:
             remove_on_complete=options.get("removeOnComplete"),
             remove_on_fail=options.get("removeOnFail"),
             backoff_strategy=definition.get("backoffStrategy"),
+            max_started_attempts=options.get("maxStartedAttempts"),
         )
 
 
@@ -44,6 +46,11 @@ class QueueWorkerSettings:
     drain_delay: float = 5.0
     limiter: RateLimiterOptions | None = None
     name: str | None = None
+    skip_stalled_check: bool = False
+    skip_lock_renewal: bool = False
+    max_metrics_size: int | None = None
+    """``metrics.maxDataPoints``: completions and failures are counted per minute when set."""
+    maximum_rate_limit_delay: int = 30_000
 
     @classmethod
     def from_workers(cls, workers: Mapping[str, WorkerOptions]) -> QueueWorkerSettings:
@@ -60,6 +67,12 @@ class QueueWorkerSettings:
             drain_delay=float(merged.get("drainDelay", 5)),
             limiter=merged.get("limiter"),
             name=merged.get("name"),
+            skip_stalled_check=merged.get("skipStalledCheck", False),
+            skip_lock_renewal=merged.get("skipLockRenewal", False),
+            max_metrics_size=metrics["maxDataPoints"]
+            if (metrics := merged.get("metrics"))
+            else None,
+            maximum_rate_limit_delay=merged.get("maximumRateLimitDelay", 30_000),
         )
 
     def bullmq_opts(self) -> dict[str, object]:
@@ -69,4 +82,11 @@ class QueueWorkerSettings:
             opts["limiter"] = dict(self.limiter)
         if self.name is not None:
             opts["name"] = self.name
+        if self.max_metrics_size is not None:
+            opts["metrics"] = {"maxDataPoints": self.max_metrics_size}
         return opts
+
+    @property
+    def metrics_size(self) -> int | str:
+        """``maxMetricsSize`` as BullMQ's finishing script reads it (``""``: no metrics)."""
+        return self.max_metrics_size if self.max_metrics_size is not None else ""
