@@ -295,3 +295,38 @@ def test_lock_renewal_and_drain_delay_cannot_be_zero() -> None:
         "queue 'q', worker 'w', options.lockRenewTime: must be 1 or more, not 0",
         "queue 'q', worker 'w', options.drainDelay: must be 1 or more, not 0",
     ]
+
+
+def test_moved_from_must_name_another_queue_and_drained_queues_must_agree() -> None:
+    found = problems(
+        {
+            "q": {"workers": {"a": {"processor": process, "movedFrom": "q"}}},
+            "r": {
+                "workers": {
+                    "b": {"processor": process, "movedFrom": "old:queue"},
+                    "c": {
+                        "processor": process,
+                        "movedFrom": "gone",
+                        "options": {"lockDuration": 1_000},
+                    },
+                }
+            },
+            "s": {
+                "workers": {
+                    "d": {
+                        "processor": process,
+                        "movedFrom": "gone",
+                        "options": {"lockDuration": 2_000},
+                    }
+                }
+            },
+        }
+    )
+    assert found == [
+        "queue 'q', worker 'a', movedFrom: names the worker's own queue 'q': movedFrom is the "
+        "queue this job name was in before",
+        "queue 'r', worker 'b', movedFrom: 'old:queue' is not a BullMQ queue name (not empty, "
+        "no ':', no surrounding spaces)",
+        "queue 'gone', options.lockDuration: workers of one queue share one BullMQ worker, so "
+        "they must agree on lockDuration: c=1000, d=2000",
+    ]

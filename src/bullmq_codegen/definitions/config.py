@@ -61,6 +61,21 @@ class QueueConfig:
             known = ", ".join(sorted(self.queues)) or "none"
             raise KeyError(f"no queue {name!r} in the definitions (known: {known})") from None
 
+    def moved_from(self) -> dict[str, str]:
+        """Job name → the queue it moved from, for every worker that declares ``movedFrom``."""
+        return {
+            name: worker["movedFrom"]
+            for queue in self.queues.values()
+            for name, worker in queue["workers"].items()
+            if "movedFrom" in worker
+        }
+
+    def served_queue(self, name: str) -> None:
+        """Refuse ``name`` unless it is a queue of the definitions or one a job name moved from
+        (``KeyError`` naming the known ones)."""
+        if name not in self.queues and name not in self.moved_from().values():
+            self.queue(name)
+
     def worker(self, queue: str, name: str) -> WorkerDefinition:
         """The definition of worker ``name`` of queue ``queue``."""
         workers = self.queue(queue)["workers"]

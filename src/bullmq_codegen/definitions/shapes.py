@@ -65,6 +65,10 @@ class WorkerDefinition(TypedDict, total=False):
     """``payload → job id``: adding a job whose id exists returns the existing job."""
     backoffStrategy: BackoffStrategy
     """The delay before a retry when a job's ``backoff.type`` is not ``fixed``/``exponential``."""
+    movedFrom: str
+    """The queue this job name used to be in: its workers also take the jobs of this name still
+    there (added by producers not yet redeployed, or waiting from before the move) until it is
+    removed. See the README's "Moving a job name to its own queue"."""
 
 
 @with_config(ConfigDict(extra="forbid", arbitrary_types_allowed=True))

@@ -25,6 +25,7 @@ from typing_extensions import is_typeddict
 from ..errors import Problem
 from .connection import ConnectionSpec, RedisConnectionOptions
 from .inapplicable import INAPPLICABLE_WORKER_OPTIONS
+from .moves import drained_queues, moved_problems
 from .naming import name_problem, snake_case
 from .options import JobOptions, WorkerOptions
 from .schedules import schedule_problems, shared_schedule_problems
@@ -99,6 +100,10 @@ def validate_definitions(
     for queue_name, queue in validated.items():
         if not broken.at((queue_name,)) and not broken.at((queue_name, "workers")):
             problems.extend(_queue_problems(queue_name, queue, broken))
+    if not errors:
+        problems.extend(moved_problems(validated))
+        for former, workers in drained_queues(validated).items():
+            problems.extend(_shared_option_problems(former, workers))
     return problems, ({} if errors else validated)
 
 

@@ -27,6 +27,7 @@ from .group import WorkerGroup
 from .handles import EnqueuedJob, InvalidResultError, JobRef
 from .health import WorkerHealthReport
 from .listening import Callback, ProgressCallback, ResultCallback
+from .moves import MovedJobs, moved_jobs_left
 from .producer import BulkValidationError, InvalidJobOptionsError, Producer
 from .queue import JobCounts, JobFailedError, JobNotFoundError, JobSnapshot, JobState, QueueHandle
 from .registry import Runtime
@@ -74,6 +75,7 @@ __all__ = [
     "JobWaiting",
     "JobWaitingChildren",
     "ListableState",
+    "MovedJobs",
     "Producer",
     "ProgressCallback",
     "QueueHandle",
@@ -90,4 +92,5 @@ __all__ = [
     "WorkerState",
     "add_flow",
     "describe_connection",
+    "moved_jobs_left",
 ]

@@ -29,27 +29,41 @@ def select_routes(
     *,
     queues: Collection[str] = (),
     workers: Collection[str] = (),
+    moved: Mapping[str, str] | None = None,
+    exact: bool = False,
 ) -> dict[str, list[JobRoute[Any, Any, Any]]]:
-    """Queue name → its routes, for every route or for the queues and workers named.
+    """Queue name → the routes its worker runs, for every route or for the queues and workers
+    named.
 
     A BullMQ worker takes every job of its queue, so a process runs all the
     workers of a queue or none of them: naming some workers of a queue but not
     the others is refused (otherwise their jobs would fail as unknown here).
+
+    ``moved`` maps a job name to the queue it moved from (``movedFrom``): the
+    worker of that former queue runs its route too, so the jobs still there are
+    not lost. A former queue that keeps workers of its own runs where they are
+    selected; one left with none runs wherever a moved job name's queue does
+    (unless ``exact``: then only the queues named run).
     """
+    moved = moved or {}
     by_queue: dict[str, list[JobRoute[Any, Any, Any]]] = {}
     for route in routes:
         by_queue.setdefault(route.queue, []).append(route)
+    drains: dict[str, list[JobRoute[Any, Any, Any]]] = {}
+    for route in routes:
+        if route.name in moved:
+            drains.setdefault(moved[route.name], []).append(route)
     known_workers = {route.name: route.queue for route in routes}
-    unknown = [name for name in queues if name not in by_queue]
+    unknown = [name for name in queues if name not in by_queue and name not in drains]
     unknown += [name for name in workers if name not in known_workers]
     if unknown:
+        served = sorted({*by_queue, *drains})
         raise ValueError(
             f"unknown queue or worker names: {', '.join(map(repr, unknown))} "
-            f"(queues: {', '.join(sorted(by_queue))}; workers: {', '.join(sorted(known_workers))})"
+            f"(queues: {', '.join(served)}; workers: {', '.join(sorted(known_workers))})"
         )
-    if not queues and not workers:
-        return by_queue
-    chosen = set(queues)
+    everything = not queues and not workers
+    chosen = set(by_queue) | set(drains) if everything else set(queues)
     for name in workers:
         queue = known_workers[name]
         if queue in chosen:
@@ -62,7 +76,13 @@ def select_routes(
                 f"(select the queue {queue!r})"
             )
         chosen.add(queue)
-    return {queue: by_queue[queue] for queue in sorted(chosen)}
+    if not exact:
+        chosen |= {
+            former
+            for former, moved_routes in drains.items()
+            if former not in by_queue and any(route.queue in chosen for route in moved_routes)
+        }
+    return {queue: [*by_queue.get(queue, ()), *drains.get(queue, ())] for queue in sorted(chosen)}
 
 
 class WorkerGroup:
@@ -83,10 +103,17 @@ class WorkerGroup:
         workers: Collection[str] = (),
         listeners: Sequence[WorkerListener] = (),
         heartbeat_interval: float = 10.0,
+        exact: bool = False,
     ) -> None:
         self._runtime = runtime
         self._heartbeat_interval = heartbeat_interval
-        self._selected = select_routes(routes, queues=queues, workers=workers)
+        self._selected = select_routes(
+            routes,
+            queues=queues,
+            workers=workers,
+            moved=runtime.config.moved_from(),
+            exact=exact,
+        )
         self._listeners = list(listeners)
         self._workers: dict[str, QueueWorker] = {}
         self._schedules: dict[str, ScheduleSync] = {}
@@ -125,17 +152,21 @@ class WorkerGroup:
             raise RuntimeError("these workers were already started")
         config = self._runtime.config
         for queue, routes in self._selected.items():
-            self._schedules[queue] = await self._sync_schedules(queue, [r.name for r in routes])
+            own = [route.name for route in routes if route.queue == queue]
+            self._schedules[queue] = await self._sync_schedules(queue, own)
         for queue, routes in self._selected.items():
+            # a former queue's worker is its own workers' (or, with none left, the moved ones')
+            deciding = [route for route in routes if route.queue == queue] or routes
             options = {
-                route.name: config.worker(queue, route.name).get("options", {}) for route in routes
+                route.name: config.worker(route.queue, route.name).get("options", {})
+                for route in deciding
             }
             settings = QueueWorkerSettings.from_workers(options)
             worker = QueueWorker(
                 ctx=self._runtime.worker_context(queue, settings.bullmq_opts()),
                 blocking=blocking_client(self._runtime.connection()),
                 routes=[
-                    (route, RouteSettings.from_definition(config.worker(queue, route.name)))
+                    (route, RouteSettings.from_definition(config.worker(route.queue, route.name)))
                     for route in routes
                 ],
                 settings=settings,

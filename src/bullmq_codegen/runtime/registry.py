@@ -61,7 +61,7 @@ class Runtime:
         """The handle of queue ``name`` (no I/O: it connects on first use)."""
         from .queue import QueueHandle
 
-        self.config.queue(name)  # refuse an unknown name now, with the known ones
+        self.config.served_queue(name)  # refuse an unknown name now, with the known ones
         return QueueHandle(self, name)
 
     def workers(
@@ -72,11 +72,13 @@ class Runtime:
         workers: Collection[str] = (),
         listeners: Sequence[WorkerListener] = (),
         heartbeat_interval: float = 10.0,
+        exact: bool = False,
     ) -> WorkerGroup:
         """Workers for ``routes`` (all of them, or the queues and workers named); not started.
 
         Each publishes a heartbeat every ``heartbeat_interval`` seconds (see
-        :meth:`worker_health`).
+        :meth:`worker_health`). ``exact``: only the queues named, not also the
+        former queues that their moved job names drain (see :func:`.group.select_routes`).
         """
         from .group import WorkerGroup
 
@@ -87,6 +89,7 @@ class Runtime:
             workers=workers,
             listeners=listeners,
             heartbeat_interval=heartbeat_interval,
+            exact=exact,
         )
 
     async def worker_health(self, queues: Collection[str] = ()) -> WorkerHealthReport:
@@ -97,7 +100,7 @@ class Runtime:
         """
         names = list(queues) or sorted(self.config.queues)
         for name in names:
-            self.config.queue(name)
+            self.config.served_queue(name)
         return await read_health(self.context(name) for name in names)
 
     def context(self, queue: str) -> QueueContext:
