@@ -5,8 +5,8 @@ Read from ``[tool.bullmq-codegen.deploy]`` in pyproject.toml (every key optional
 | key | default |
 |---|---|
 | ``name`` | ``[project].name`` of pyproject.toml, else the project directory's name |
-| ``apiCommand`` | ``python -m <top package of the definitions>.api`` |
-| ``python`` | ``python`` (the interpreter of the deployed environment; systemd: ``<workdir>/.venv/bin/python``) |
+| ``apiCommand`` | none: no API app/service (set it to deploy one, e.g. ``python -m app.api``) |
+| ``python`` | PM2: the interpreter that ran ``deploy``; systemd: ``<workdir>/.venv/bin/python`` |
 | ``appDir`` | ``.`` (where the processes run, relative to the project) |
 | ``image`` | ``<name>:latest`` (compose, kubernetes) |
 | ``apiPort`` | 8000 |
@@ -14,15 +14,26 @@ Read from ``[tool.bullmq-codegen.deploy]`` in pyproject.toml (every key optional
 | ``workerInstances`` | 2 |
 | ``user`` | ``<name>`` (systemd: a non-root user) |
 | ``workdir`` | ``/srv/<name>`` (systemd) |
-| ``env`` | ``{REDIS_HOST = "redis"}`` (extra environment of every process) |
+| ``env`` | none (extra environment of every process; wins over derived values) |
 
-The graceful shutdown timeout comes from ``[tool.bullmq-codegen.workers]``
-(``gracefulShutdownTimeout``, 30000 ms): every stop timeout is set 5 s above it.
+``python`` is a path or a command (``uv run python``); it applies to PM2 and
+systemd. Containers always run the image's ``python`` (its locked virtual
+environment is first on ``PATH``). An ``apiCommand`` that starts with
+``python`` runs with that same interpreter.
+
+The graceful shutdown timeout and the Redis start timeout come from
+``[tool.bullmq-codegen.workers]`` (``gracefulShutdownTimeout``, 30000 ms;
+``redisTimeout``, 60000 ms): every stop timeout is set 5 s above the first, the
+Kubernetes startup probe allows 30 s more than the second.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import re
+import shlex
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +42,9 @@ from typing import Any, cast
 from ..errors import BullMQCodegenError
 
 __all__ = ["DeployError", "DeploySettings"]
+
+_WORKERS_ARGS = ("-m", "bullmq_codegen", "workers", "start")
+_PYTHON_WORDS = ("python", "python3")
 
 
 class DeployError(BullMQCodegenError):
@@ -42,8 +56,12 @@ class DeploySettings:
     """The values every deployment target is rendered with."""
 
     name: str
-    api_command: str
-    python: str = "python"
+    api_command: str = ""
+    """The API process's command; empty: no API app."""
+    python: str = ""
+    """The ``python`` setting as written; empty: the default of each target."""
+    interpreter: str = ""
+    """The interpreter that ran ``deploy`` (absolute, symlinks kept): PM2's default."""
     image: str = ""
     api_port: int = 8000
     health_port: int = 8081
@@ -52,17 +70,8 @@ class DeploySettings:
     workdir: str = ""
     env: dict[str, str] = field(default_factory=dict[str, str])
     graceful_shutdown_ms: int = 30_000
+    redis_timeout_ms: int = 60_000
     app_dir: str = "."
-
-    @property
-    def systemd_workers_command(self) -> str:
-        """The workers command with an absolute interpreter, as systemd wants it."""
-        python = (
-            self.python
-            if self.python.startswith("/")
-            else f"{self.workdir}/.venv/bin/{self.python}"
-        )
-        return " ".join([python, *self.workers_command[1:]])
 
     @property
     def stop_timeout_seconds(self) -> int:
@@ -70,9 +79,28 @@ class DeploySettings:
         return self.graceful_shutdown_ms // 1000 + 5
 
     @property
-    def workers_command(self) -> list[str]:
-        """How a worker process starts (it refuses stale generated code)."""
-        return [self.python, "-m", "bullmq_codegen", "workers", "start"]
+    def startup_seconds(self) -> int:
+        """How long a worker may take to become ready: the Redis start timeout plus 30 s."""
+        return math.ceil(self.redis_timeout_ms / 1000) + 30
+
+    def host_python(self, target: str) -> list[str]:
+        """The interpreter command of a process on a host (``pm2`` or ``systemd``)."""
+        if self.python:
+            return shlex.split(self.python)
+        if target == "systemd":
+            return [f"{self.workdir}/.venv/bin/python"]
+        return [self.interpreter]
+
+    def workers_command(self, python: list[str]) -> list[str]:
+        """How a worker process starts with ``python`` (it refuses stale generated code)."""
+        return [*python, *_WORKERS_ARGS]
+
+    def api(self, python: list[str]) -> list[str]:
+        """The API command, its leading ``python`` replaced by ``python``; empty: no API."""
+        words = shlex.split(self.api_command)
+        if words and words[0] in _PYTHON_WORDS:
+            return [*python, *words[1:]]
+        return words
 
     @classmethod
     def load(
@@ -80,9 +108,12 @@ class DeploySettings:
         table: dict[str, Any],
         workers: dict[str, Any],
         project_dir: Path,
-        definitions_module: str,
+        interpreter: str | None = None,
     ) -> DeploySettings:
-        """Settings from the ``deploy`` and ``workers`` tables, with the defaults above."""
+        """Settings from the ``deploy`` and ``workers`` tables, with the defaults above.
+
+        ``interpreter`` defaults to this process's own (``sys.executable``).
+        """
         known = {
             "name",
             "apiCommand",
@@ -107,29 +138,53 @@ class DeploySettings:
                 f"deployment name {name!r} must be lowercase letters, digits and '-' (set "
                 "name under [tool.bullmq-codegen.deploy])"
             )
-        raw_env: object = table.get("env", {"REDIS_HOST": "redis"})
-        if not isinstance(raw_env, dict):
-            raise DeployError("[tool.bullmq-codegen.deploy] env must be a table of strings")
-        env = cast("dict[str, object]", raw_env)
-        if not all(isinstance(value, str | int) for value in env.values()):
-            raise DeployError("[tool.bullmq-codegen.deploy] env must be a table of strings")
-        timeout = workers.get("gracefulShutdownTimeout", 30_000)
+        python = _text(table, "python")
+        if python and not shlex.split(python):
+            raise DeployError("[tool.bullmq-codegen.deploy] python must name an interpreter")
+        interpreter = interpreter or sys.executable
         return cls(
             name=name,
-            api_command=str(
-                table.get("apiCommand") or f"python -m {definitions_module.split('.')[0]}.api"
-            ),
-            python=str(table.get("python", "python")),
+            api_command=_text(table, "apiCommand"),
+            python=python,
+            interpreter=os.path.abspath(interpreter) if interpreter else "",  # symlinks kept
             image=str(table.get("image") or f"{name}:latest"),
-            api_port=int(table.get("apiPort", 8000)),
-            health_port=int(table.get("healthPort", 8081)),
-            worker_instances=int(table.get("workerInstances", 2)),
+            api_port=_whole(table, "apiPort", 8000),
+            health_port=_whole(table, "healthPort", 8081),
+            worker_instances=_whole(table, "workerInstances", 2),
             user=str(table.get("user") or name),
             workdir=str(table.get("workdir") or f"/srv/{name}"),
-            env={key: str(value) for key, value in env.items()},
-            graceful_shutdown_ms=int(timeout),
+            env=_env(table),
+            graceful_shutdown_ms=_whole(workers, "gracefulShutdownTimeout", 30_000, "workers"),
+            redis_timeout_ms=_whole(workers, "redisTimeout", 60_000, "workers"),
             app_dir=str(table.get("appDir", ".")),
         )
+
+
+def _text(table: dict[str, Any], key: str) -> str:
+    value: object = table.get(key, "")
+    if not isinstance(value, str):
+        raise DeployError(f"[tool.bullmq-codegen.deploy] {key} must be a string, not {value!r}")
+    return value.strip()
+
+
+def _whole(table: dict[str, Any], key: str, default: int, section: str = "deploy") -> int:
+    value: object = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise DeployError(
+            f"[tool.bullmq-codegen.{section}] {key} must be a whole number, not {value!r}"
+        )
+    return int(value)
+
+
+def _env(table: dict[str, Any]) -> dict[str, str]:
+    raw: object = table.get("env", {})
+    message = "[tool.bullmq-codegen.deploy] env must be a table of strings"
+    if not isinstance(raw, dict):
+        raise DeployError(message)
+    env = cast("dict[str, object]", raw)
+    if not all(isinstance(value, str | int) for value in env.values()):
+        raise DeployError(message)
+    return {key: str(value) for key, value in env.items()}
 
 
 def _project_name(project_dir: Path) -> str:
