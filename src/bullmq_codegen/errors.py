@@ -8,8 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
-__all__ = ["BullMQCodegenError", "DefinitionError", "Problem"]
+__all__ = [
+    "BullMQCodegenError",
+    "ConfigurationError",
+    "DefinitionError",
+    "OutputFolderError",
+    "Problem",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +60,35 @@ class BullMQCodegenError(Exception):
 
 
 class DefinitionError(BullMQCodegenError):
-    """The definitions (or the files around them) are not usable; ``problems`` says why."""
+    """The definitions (or the files around them) are not usable; ``problems`` says why.
+
+    :attr:`about` says what the problems concern; subclasses name problems that
+    are not in the definitions themselves.
+    """
+
+    about: ClassVar[str] = "in the queue definitions"
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)
-        count = len(self.problems)
-        heading = "1 problem" if count == 1 else f"{count} problems"
         lines = "\n".join(f"  - {problem}" for problem in self.problems)
-        super().__init__(f"{heading} in the queue definitions:\n{lines}")
+        super().__init__(f"{self.heading}:\n{lines}")
+
+    @property
+    def heading(self) -> str:
+        """``1 problem in the queue definitions``, ``2 problems in the output folder``..."""
+        count = len(self.problems)
+        return f"{count} problem{'' if count == 1 else 's'} {self.about}"
+
+
+class ConfigurationError(DefinitionError):
+    """The definitions cannot be found: a ``--config`` path or module that does not lead to
+    them, or a ``[tool.bullmq-codegen]`` table that does not say where they are."""
+
+    about = "finding the definitions"
+
+
+class OutputFolderError(DefinitionError):
+    """The output folder cannot take the generated files (a file of yours at a generated
+    name, a folder that cannot be created or written)."""
+
+    about = "in the output folder"

@@ -16,8 +16,9 @@ import typer
 
 from .._version import __version__
 from ..errors import BullMQCodegenError
-from .common import ConfigOption, OutOption, err, report, say
+from .common import ConfigOption, OutOption, err, fail, report, say
 from .deploy import deploy
+from .moves import moved
 from .workers import workers_app
 
 __all__ = ["app", "main"]
@@ -28,16 +29,22 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: [tool.bullmq-codegen] prints as written, no escape codes
 )
 app.add_typer(workers_app, name="workers")
 app.command()(deploy)
+app.command()(moved)
 
 EXIT_STALE = 1
 EXIT_BAD_INPUT = 2
 
 TemplatesOption = Annotated[
     Path | None,
-    typer.Option("--templates", help="Directory of templates overriding built-in ones by name."),
+    typer.Option(
+        "--templates",
+        metavar="DIR",
+        help="Directory of templates overriding built-in ones by name.",
+    ),
 ]
 
 
@@ -74,7 +81,11 @@ def generate(
         typer.Option("--check", help="Write nothing; print a diff and exit 1 if files are stale."),
     ] = False,
 ) -> None:
-    """Generate queues.py, producers.py, workers.py and __init__.py from the definitions."""
+    """Generate the typed package from the definitions.
+
+    Writes queues.py, producers.py, workers.py, __init__.py and __main__.py (so
+    that python -m <package> runs the workers) into the output directory.
+    """
     from ..generator import BullMQCodeGen
 
     try:
@@ -91,19 +102,19 @@ def generate(
                 ("extra", result.extra),
             ):
                 for name in names:
-                    err.print(f"{kind}: {result.out_dir / name}", markup=False)
-            err.print("generated code is not current: run bullmq-codegen generate")
+                    err.print(f"{kind}: {result.out_dir / name}")
+            fail("generated code is not current: run bullmq-codegen generate")
             raise typer.Exit(EXIT_STALE)
         written = generator.generate()
     except BullMQCodegenError as error:
         report(error)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     for name in written.written:
-        say.print(f"wrote {written.out_dir / name}", markup=False)
+        say.print(f"wrote {written.out_dir / name}")
     for name in written.removed:
-        say.print(f"removed {written.out_dir / name} (no longer generated)", markup=False)
+        say.print(f"removed {written.out_dir / name} (no longer generated)")
     if not written.written and not written.removed:
-        say.print(f"{written.out_dir} is up to date", markup=False)
+        say.print(f"{written.out_dir} is up to date")
 
 
 def main() -> None:

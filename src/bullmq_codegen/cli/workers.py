@@ -14,51 +14,99 @@ if TYPE_CHECKING:
     from ..generator import BullMQCodeGen
     from ..runner import RunnerSettings
 
-from .common import ConfigOption, OutOption, err, load_pyproject_table, report
+from .common import ConfigOption, OutOption, load_pyproject_table, report, say
 
 __all__ = ["workers_app"]
 
-workers_app = typer.Typer(help="Run the generated workers (production: start; development: dev).")
+workers_app = typer.Typer(
+    help="Run the generated workers (production: start; development: dev).",
+    rich_markup_mode=None,
+)
 
 QueueOption = Annotated[
     list[str] | None,
-    typer.Option("--queue", "-q", help="Run this queue's workers (repeatable; default all)."),
+    typer.Option(
+        "--queue",
+        "-q",
+        metavar="QUEUE",
+        help="Run this queue's workers (repeatable; default all).",
+    ),
 ]
 WorkerOption = Annotated[
     list[str] | None,
     typer.Option(
         "--worker",
         "-w",
+        metavar="WORKER",
         help="Run the queue of this worker (repeatable); a shared queue needs all its workers.",
     ),
 ]
 HealthPortOption = Annotated[
-    int | None,
+    str | None,
     typer.Option(
-        "--health-port", help="Serve /health/live, /health/ready, /health/workers, /metrics."
+        "--health-port",
+        metavar="PORT",
+        help="Serve /health/live, /health/ready, /health/workers and /metrics on this port "
+        "(WORKER_HEALTH_PORT).",
+        show_default=False,
     ),
 ]
 HealthHostOption = Annotated[
     str | None,
-    typer.Option("--health-host", help="Address of the health server (default 127.0.0.1)."),
+    typer.Option(
+        "--health-host",
+        metavar="HOST",
+        help="Address of the health server (WORKER_HEALTH_HOST; default 127.0.0.1).",
+    ),
+]
+LogLevelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--log-level",
+        metavar="LEVEL",
+        help="DEBUG, INFO, WARNING, ERROR or CRITICAL (LOG_LEVEL; default INFO).",
+    ),
+]
+LogFormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--log-format",
+        metavar="FORMAT",
+        help="text, or json: one JSON object per line, for log shippers "
+        "(LOG_FORMAT; default text).",
+    ),
+]
+LogStreamOption = Annotated[
+    str | None,
+    typer.Option(
+        "--log-stream",
+        metavar="STREAM",
+        help="split: info to stdout, warnings and errors to stderr; or stdout, or stderr: "
+        "everything there (LOG_STREAM; default split).",
+    ),
+]
+LogJobsOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--log-jobs/--no-log-jobs",
+        help="Log a line per completed job: queue, name, id, attempt, duration "
+        "(LOG_JOBS; default off).",
+        show_default=False,
+    ),
 ]
 
 
 def _prepare(
-    config: str | None, out: Path | None, health_port: int | None, health_host: str | None
+    config: str | None, out: Path | None, flags: dict[str, object]
 ) -> tuple[RunnerSettings, BullMQCodeGen]:
-    """The runner's settings and the project's generator; exit 2 naming what is wrong."""
+    """The runner's settings (logging set up by them) and the project's generator; exit 2
+    naming what is wrong."""
     from ..generator import BullMQCodeGen
     from ..runner import RunnerSettings, configure_logging
 
-    configure_logging()
     try:
-        settings = RunnerSettings.load(
-            load_pyproject_table("workers"),
-            os.environ,
-            health_port=health_port,
-            health_host=health_host,
-        )
+        settings = RunnerSettings.load(load_pyproject_table("workers"), os.environ, **flags)
+        configure_logging(settings)
         return settings, BullMQCodeGen.from_project(config=config, out_dir=out)
     except BullMQCodegenError as error:
         report(error)
@@ -73,13 +121,28 @@ def start(
     worker: WorkerOption = None,
     health_port: HealthPortOption = None,
     health_host: HealthHostOption = None,
+    log_level: LogLevelOption = None,
+    log_format: LogFormatOption = None,
+    log_stream: LogStreamOption = None,
+    log_jobs: LogJobsOption = None,
 ) -> None:
     """Run the workers until SIGTERM/SIGINT (graceful), a fatal error, or a second signal."""
     from ..runner import EXIT_BAD_INPUT, load_generated_workers, run_workers
 
-    settings, generator = _prepare(config, out, health_port, health_host)
+    settings, generator = _prepare(
+        config,
+        out,
+        {
+            "health_port": health_port,
+            "health_host": health_host,
+            "log_level": log_level,
+            "log_format": log_format,
+            "log_stream": log_stream,
+            "log_jobs": log_jobs,
+        },
+    )
     if not settings.enabled:
-        err.print("workers are disabled (WORKER_ENABLED=false): starting nothing")
+        say.print("workers are disabled (WORKER_ENABLED=false): starting nothing")
         raise typer.Exit(0)
     try:
         workers = load_generated_workers(generator)
@@ -97,18 +160,32 @@ def dev(
     worker: WorkerOption = None,
     health_port: HealthPortOption = None,
     health_host: HealthHostOption = None,
+    log_level: LogLevelOption = None,
+    log_format: LogFormatOption = None,
+    log_stream: LogStreamOption = None,
+    log_jobs: LogJobsOption = None,
 ) -> None:
     """Run the workers with hot reload: a change regenerates the code and restarts them."""
     from ..runner.dev import run_dev
 
-    settings, generator = _prepare(config, out, health_port, health_host)
+    flags: dict[str, object] = {
+        "health_port": health_port,
+        "health_host": health_host,
+        "log_level": log_level,
+        "log_format": log_format,
+        "log_stream": log_stream,
+        "log_jobs": log_jobs,
+    }
+    settings, generator = _prepare(config, out, flags)
     arguments: list[str] = []
     for name in queue or ():
         arguments += ["--queue", name]
     for name in worker or ():
         arguments += ["--worker", name]
-    if health_port is not None:
-        arguments += ["--health-port", str(health_port)]
-    if health_host is not None:
-        arguments += ["--health-host", health_host]
+    for name, value in flags.items():  # checked above: the child gets them as given
+        option = "--" + name.replace("_", "-")
+        if isinstance(value, bool):
+            arguments.append(option if value else f"--no-{option[2:]}")
+        elif value is not None:
+            arguments += [option, str(value)]
     raise typer.Exit(run_dev(generator, arguments, settings.graceful_shutdown_timeout))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from ..errors import DefinitionError, Problem
+from ..errors import ConfigurationError, Problem
 
 __all__ = ["GenerateSettings", "find_pyproject", "project_table", "resolve_settings"]
 
@@ -80,13 +80,13 @@ def resolve_settings(
         if key not in known
     ]
     if problems:
-        raise DefinitionError(problems)
+        raise ConfigurationError(problems)
     project_dir = pyproject.parent if pyproject is not None else cwd
     base_dir = cwd
     if config is None:
         configured = table.get("config")
         if not isinstance(configured, str) or not configured:
-            raise DefinitionError(
+            raise ConfigurationError(
                 [
                     Problem(
                         "no definitions given: pass --config PATH_OR_MODULE or set "

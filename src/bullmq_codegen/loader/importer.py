@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from ..errors import DefinitionError, Problem
+from ..errors import ConfigurationError, DefinitionError, Problem
 
 __all__ = ["DefinitionsTarget", "imported", "parse_target", "shown_path"]
 
@@ -43,7 +43,7 @@ def parse_target(spec: str, cwd: Path) -> DefinitionsTarget:
     """Resolve ``spec`` (a path or a dotted module, optionally ``:attribute``) from ``cwd``."""
     location, _, attribute = spec.partition(":")
     if attribute and not attribute.isidentifier():
-        raise DefinitionError([Problem(f"{attribute!r} is not an attribute name", file=spec)])
+        raise ConfigurationError([Problem(f"{attribute!r} is not an attribute name", file=spec)])
     if location.endswith(".py") or "/" in location or "\\" in location:
         return _file_target(Path(location), attribute or None, cwd)
     return _module_target(location, attribute or None, cwd)
@@ -52,7 +52,7 @@ def parse_target(spec: str, cwd: Path) -> DefinitionsTarget:
 def _file_target(path: Path, attribute: str | None, cwd: Path) -> DefinitionsTarget:
     file = (cwd / path).resolve()
     if file.is_dir():
-        raise DefinitionError(
+        raise ConfigurationError(
             [
                 Problem(
                     "is a directory: give the definitions file (queue_definitions.py)",
@@ -61,9 +61,11 @@ def _file_target(path: Path, attribute: str | None, cwd: Path) -> DefinitionsTar
             ]
         )
     if not file.is_file():
-        raise DefinitionError([Problem("no such file", file=str(path))])
+        raise ConfigurationError([Problem("no such file", file=str(path))])
     if file.suffix != ".py":
-        raise DefinitionError([Problem("definitions must be a Python file (.py)", file=str(path))])
+        raise ConfigurationError(
+            [Problem("definitions must be a Python file (.py)", file=str(path))]
+        )
     parts = [file.stem]
     directory = file.parent
     while (directory / "__init__.py").is_file():
@@ -71,11 +73,11 @@ def _file_target(path: Path, attribute: str | None, cwd: Path) -> DefinitionsTar
         directory = directory.parent
     bad = [part for part in parts if not part.isidentifier()]
     if bad:
-        raise DefinitionError(
+        raise ConfigurationError(
             [Problem(f"{bad[0]!r} is not a valid Python module name", file=str(path))]
         )
     if parts[0] in sys.stdlib_module_names:
-        raise DefinitionError(
+        raise ConfigurationError(
             [
                 Problem(
                     f"the module would be imported as {'.'.join(parts)!r}, but {parts[0]!r} is a "
@@ -89,12 +91,12 @@ def _file_target(path: Path, attribute: str | None, cwd: Path) -> DefinitionsTar
 
 def _module_target(module: str, attribute: str | None, cwd: Path) -> DefinitionsTarget:
     if not all(part.isidentifier() for part in module.split(".")):
-        raise DefinitionError([Problem("not a file path nor a dotted module name", file=module)])
+        raise ConfigurationError([Problem("not a file path nor a dotted module name", file=module)])
     with _path_entry(cwd):
         try:
             spec = importlib.util.find_spec(module)
         except (ImportError, ValueError) as error:
-            raise DefinitionError(
+            raise ConfigurationError(
                 [
                     Problem(
                         f"no such module (looked from the current directory): {error}", file=module
@@ -102,7 +104,7 @@ def _module_target(module: str, attribute: str | None, cwd: Path) -> Definitions
                 ]
             ) from None
     if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
-        raise DefinitionError(
+        raise ConfigurationError(
             [Problem("no such module (looked from the current directory)", file=module)]
         )
     file = Path(spec.origin).resolve()

@@ -7,12 +7,12 @@ import asyncio
 import importlib
 import logging
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from .loading import GeneratedWorkers, StaleCodeError, load_generated_workers
-from .settings import RunnerSettings, SettingsError
+from .logs import configure_logging
+from .settings import LOG_FORMATS, LOG_LEVELS, LOG_STREAMS, RunnerSettings, SettingsError
 from .supervisor import EXIT_BAD_INPUT, EXIT_FATAL, EXIT_FORCED, EXIT_OK, WorkerRunner
 
 __all__ = [
@@ -25,22 +25,13 @@ __all__ = [
     "SettingsError",
     "StaleCodeError",
     "WorkerRunner",
+    "configure_logging",
     "load_generated_workers",
     "main",
     "run_workers",
 ]
 
 _log = logging.getLogger("bullmq_codegen.runner")
-
-
-def configure_logging() -> None:
-    """Log lines with time, level and source on stderr (``LOG_LEVEL`` sets the level)."""
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-        force=True,
-    )
 
 
 def run_workers(
@@ -88,8 +79,18 @@ def main(argv: Sequence[str] | None = None, *, package: str | None, definitions:
     )
     parser.add_argument("--health-port", type=int, help="serve /health/* and /metrics on this port")
     parser.add_argument("--health-host", help="bind the health server here (default 127.0.0.1)")
+    parser.add_argument("--log-level", help=f"{', '.join(LOG_LEVELS)} (default INFO)")
+    parser.add_argument("--log-format", help=f"{' or '.join(LOG_FORMATS)} (default text)")
+    parser.add_argument(
+        "--log-stream",
+        help=f"{', '.join(LOG_STREAMS)} (default split: info to stdout, problems to stderr)",
+    )
+    parser.add_argument(
+        "--log-jobs",
+        action=argparse.BooleanOptionalAction,
+        help="log a line per completed job (default off)",
+    )
     arguments = parser.parse_args(argv)
-    configure_logging()
     from ..errors import BullMQCodegenError
     from ..generator import BullMQCodeGen
     from ..generator.settings import project_table
@@ -100,10 +101,20 @@ def main(argv: Sequence[str] | None = None, *, package: str | None, definitions:
             os.environ,
             health_port=arguments.health_port,
             health_host=arguments.health_host,
+            log_level=arguments.log_level,
+            log_format=arguments.log_format,
+            log_stream=arguments.log_stream,
+            log_jobs=arguments.log_jobs,
         )
-        if not settings.enabled:
-            _log.info("workers are disabled (WORKER_ENABLED=false): starting nothing")
-            raise SystemExit(EXIT_OK)
+    except BullMQCodegenError as error:
+        configure_logging()
+        _log.error("%s", error)
+        raise SystemExit(EXIT_BAD_INPUT) from None
+    configure_logging(settings)
+    if not settings.enabled:
+        _log.info("workers are disabled (WORKER_ENABLED=false): starting nothing")
+        raise SystemExit(EXIT_OK)
+    try:
         package_dir = Path(str(importlib.import_module(package).__file__)).parent
         workers = load_generated_workers(BullMQCodeGen(config=definitions, out_dir=package_dir))
     except BullMQCodegenError as error:

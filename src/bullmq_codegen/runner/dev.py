@@ -3,7 +3,8 @@
 The workers run in a child process (``workers start``), so every restart loads
 the code afresh. A change to a watched Python file regenerates the generated
 code (only what changed is rewritten) and restarts the child gracefully
-(SIGTERM: running jobs finish first).
+(SIGTERM: running jobs finish first). Ctrl-C stops the child with SIGINT, as a
+terminal would.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def run_dev(generator: BullMQCodeGen, start_arguments: Sequence[str], grace: flo
     """Generate, run ``workers start`` with ``start_arguments``, restart on every change.
 
     The child gets the same definitions and output directory as ``generator``.
+    SIGINT (Ctrl-C) or SIGTERM stops it with that same signal, gracefully; a
+    second one reaches it too, and stops it at once.
     """
     start_arguments = [
         "--config",
@@ -51,28 +54,41 @@ def run_dev(generator: BullMQCodeGen, start_arguments: Sequence[str], grace: flo
         *start_arguments,
     ]
     watched = parse_target(generator.settings.config, generator.settings.base_dir).import_root
-    stop = threading.Event()
-
-    def on_sigterm(signum: int, frame: object) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_sigterm)
-    child: subprocess.Popen[bytes] | None = None
+    session = _Session()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, session.on_signal)
     try:
-        while not stop.is_set():
-            child = _restart(generator, start_arguments, child, grace)
+        while not session.stop.is_set():
+            session.child = _restart(generator, start_arguments, session.child, grace)
             _log.info("watching %s for changes (Ctrl-C stops)", watched)
             for changes in watch(
-                watched, watch_filter=_Filter(generator.out_dir), stop_event=stop, rust_timeout=500
+                watched,
+                watch_filter=_Filter(generator.out_dir),
+                stop_event=session.stop,
+                rust_timeout=500,
+                raise_interrupt=False,
             ):
                 names = ", ".join(sorted({Path(path).name for _, path in changes}))
                 _log.info("changed: %s: regenerating and restarting the workers", names)
                 break
-    except KeyboardInterrupt:
-        pass
     finally:
-        _terminate(child, grace)
+        _terminate(session.child, grace, session.signum)
     return 0
+
+
+class _Session:
+    """The running child, and the signal that stops the session."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.signum = signal.SIGTERM
+        self.child: subprocess.Popen[bytes] | None = None
+
+    def on_signal(self, signum: int, frame: object) -> None:
+        if self.stop.is_set() and self.child is not None and self.child.poll() is None:
+            self.child.send_signal(signum)  # a second signal: the child stops at once
+        self.signum = signal.Signals(signum)
+        self.stop.set()
 
 
 def _restart(
@@ -81,24 +97,22 @@ def _restart(
     child: subprocess.Popen[bytes] | None,
     grace: float,
 ) -> subprocess.Popen[bytes] | None:
-    _terminate(child, grace)
+    _terminate(child, grace, signal.SIGTERM)
     try:
-        result = generator.generate()
+        generator.generate()  # logs what it wrote
     except BullMQCodegenError as error:
         _log.error("not starting the workers: %s", error)
         return None
-    for name in result.written:
-        _log.info("regenerated %s", result.out_dir / name)
     command = [sys.executable, "-m", "bullmq_codegen", "workers", "start", *start_arguments]
-    # its own session: Ctrl-C in the terminal reaches only us, and we send the child one
-    # SIGTERM (a second signal would make it abandon running jobs)
+    # its own session: Ctrl-C in the terminal reaches only us, and we pass the child that one
+    # signal (a second would make it abandon running jobs)
     return subprocess.Popen(command, cwd=generator.settings.base_dir, start_new_session=True)
 
 
-def _terminate(child: subprocess.Popen[bytes] | None, grace: float) -> None:
+def _terminate(child: subprocess.Popen[bytes] | None, grace: float, signum: int) -> None:
     if child is None or child.poll() is not None:
         return
-    child.send_signal(signal.SIGTERM)
+    child.send_signal(signum)
     try:
         child.wait(grace + 5)
     except subprocess.TimeoutExpired:

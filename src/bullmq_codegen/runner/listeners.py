@@ -1,15 +1,24 @@
-"""What the runner tells the world about its workers: log lines and Prometheus metrics."""
+"""What the runner tells the world about its workers: log lines, counts and Prometheus metrics.
+
+Every line carries its facts as structured fields too (``queue``, ``job_name``,
+``job_id``, ``attempt``, ``duration_ms``...), which the JSON log format writes out.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from ..runtime.worker.events import JobInfo, WorkerListener, WorkerState
 
-__all__ = ["LoggingListener", "Metrics", "MetricsListener"]
+__all__ = ["JobLogListener", "JobTally", "LoggingListener", "Metrics", "MetricsListener"]
+
+
+def _job_fields(job: JobInfo) -> dict[str, object]:
+    return {"queue": job.queue, "job_name": job.name, "job_id": job.id, "attempt": job.attempt}
 
 
 class LoggingListener(WorkerListener):
@@ -17,9 +26,6 @@ class LoggingListener(WorkerListener):
 
     def __init__(self, log: logging.Logger) -> None:
         self._log = log
-
-    def on_completed(self, job: JobInfo, duration: float) -> None:
-        self._log.debug("completed %s/%s id=%s in %.3fs", job.queue, job.name, job.id, duration)
 
     def on_failed(
         self, job: JobInfo, error: BaseException, *, will_retry: bool, duration: float
@@ -34,6 +40,12 @@ class LoggingListener(WorkerListener):
             outcome,
             type(error).__name__,
             error,
+            extra={
+                **_job_fields(job),
+                "duration_ms": round(duration * 1000, 3),
+                "will_retry": will_retry,
+                "error": f"{type(error).__name__}: {error}",
+            },
         )
 
     def on_invalid_payload(self, job: JobInfo, error: Exception) -> None:
@@ -43,19 +55,33 @@ class LoggingListener(WorkerListener):
             job.name,
             job.id,
             str(error).replace("\n", "; "),
+            extra=_job_fields(job),
         )
 
     def on_unknown_job(self, job: JobInfo) -> None:
         self._log.warning(
-            "no processor for job: queue=%s name=%s id=%s", job.queue, job.name, job.id
+            "no processor for job: queue=%s name=%s id=%s",
+            job.queue,
+            job.name,
+            job.id,
+            extra=_job_fields(job),
         )
 
     def on_error(self, queue: str, error: BaseException) -> None:
-        self._log.error("worker error: queue=%s: %s: %s", queue, type(error).__name__, error)
+        self._log.error(
+            "worker error: queue=%s: %s: %s",
+            queue,
+            type(error).__name__,
+            error,
+            extra={"queue": queue, "error": f"{type(error).__name__}: {error}"},
+        )
 
     def on_stalled(self, queue: str, job_ids: Sequence[str]) -> None:
         self._log.warning(
-            "stalled jobs put back to wait (or failed): queue=%s ids=%s", queue, ", ".join(job_ids)
+            "stalled jobs put back to wait (or failed): queue=%s ids=%s",
+            queue,
+            ", ".join(job_ids),
+            extra={"queue": queue, "job_ids": list(job_ids)},
         )
 
     def on_lock_renewal_failed(self, queue: str, job_ids: Sequence[str]) -> None:
@@ -63,10 +89,92 @@ class LoggingListener(WorkerListener):
             "lost the locks of running jobs (another worker may run them): queue=%s ids=%s",
             queue,
             ", ".join(job_ids),
+            extra={"queue": queue, "job_ids": list(job_ids)},
         )
 
     def on_state(self, queue: str, state: WorkerState) -> None:
-        self._log.info("worker %s: %s", queue, state.value)
+        self._log.info(
+            "worker %s: %s", queue, state.value, extra={"queue": queue, "state": state.value}
+        )
+
+
+class JobLogListener(WorkerListener):
+    """Logs a line per completed job at INFO: queue, name, id, attempt and duration.
+
+    The runner adds it only when the job lines are asked for and their logger
+    is enabled (checked once), so with the lines off a completion costs nothing more.
+    """
+
+    def __init__(self, log: logging.Logger) -> None:
+        self._log = log
+
+    def on_completed(self, job: JobInfo, duration: float) -> None:
+        milliseconds = round(duration * 1000, 3)
+        self._log.info(
+            "completed: queue=%s name=%s id=%s attempt=%d in %.1f ms",
+            job.queue,
+            job.name,
+            job.id,
+            job.attempt,
+            milliseconds,
+            extra={**_job_fields(job), "duration_ms": milliseconds},
+        )
+
+
+@dataclass(slots=True)
+class _QueueTally:
+    completed: int = 0
+    failed: int = 0
+    failed_final: int = 0
+    seconds: float = 0.0
+
+
+class JobTally(WorkerListener):
+    """Counts completed and failed jobs and the time completed ones took, per queue."""
+
+    def __init__(self) -> None:
+        self._queues: dict[str, _QueueTally] = {}
+
+    def _of(self, queue: str) -> _QueueTally:
+        tally = self._queues.get(queue)
+        if tally is None:
+            tally = self._queues[queue] = _QueueTally()
+        return tally
+
+    def on_completed(self, job: JobInfo, duration: float) -> None:
+        tally = self._of(job.queue)
+        tally.completed += 1
+        tally.seconds += duration
+
+    def on_failed(
+        self, job: JobInfo, error: BaseException, *, will_retry: bool, duration: float
+    ) -> None:
+        tally = self._of(job.queue)
+        tally.failed += 1
+        if not will_retry:
+            tally.failed_final += 1
+
+    def log_summary(self, log: logging.Logger, queues: Sequence[str]) -> None:
+        """One INFO line per queue: jobs completed and failed, the mean time of completed ones."""
+        for queue in queues:
+            tally = self._queues.get(queue, _QueueTally())
+            mean = round(tally.seconds * 1000 / tally.completed, 3) if tally.completed else 0.0
+            log.info(
+                "summary: worker %s: %d completed (mean %.1f ms), %d failed attempts "
+                "(%d failed for good)",
+                queue,
+                tally.completed,
+                mean,
+                tally.failed,
+                tally.failed_final,
+                extra={
+                    "queue": queue,
+                    "completed": tally.completed,
+                    "failed": tally.failed,
+                    "failed_final": tally.failed_final,
+                    "mean_duration_ms": mean,
+                },
+            )
 
 
 class Metrics:

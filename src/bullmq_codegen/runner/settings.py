@@ -2,32 +2,47 @@
 
 Defaults, then ``[tool.bullmq-codegen.workers]`` in pyproject.toml (the
 original's camelCase keys), then the environment, then command-line flags.
+Every value is checked the same way wherever it comes from, and a bad one is
+named as it was given: ``WORKER_HEALTH_PORT='99999'``, ``--health-port=99999``
+or ``[tool.bullmq-codegen.workers] healthPort=99999``.
 
-| setting | pyproject key | environment | default |
-|---|---|---|---|
-| enabled | ``enabled`` | ``WORKER_ENABLED`` | true |
-| graceful shutdown timeout | ``gracefulShutdownTimeout`` (ms) | ``WORKER_GRACEFUL_SHUTDOWN_TIMEOUT`` | 30000 |
-| health check interval | ``healthCheckInterval`` (ms) | ``WORKER_HEALTH_CHECK_INTERVAL`` | 30000 |
-| auto restart | ``autoRestart`` | ``WORKER_AUTO_RESTART`` | true |
-| health server port | ``healthPort`` | ``WORKER_HEALTH_PORT`` | none (off) |
-| health server host | ``healthHost`` | ``WORKER_HEALTH_HOST`` | 127.0.0.1 |
-| Redis unreachable bound | ``redisTimeout`` (ms) | ``WORKER_REDIS_TIMEOUT`` | 60000 |
-| production mode | ``production`` | ``APP_ENV=production`` | false |
+| setting | pyproject key | environment | flag | default |
+|---|---|---|---|---|
+| enabled | ``enabled`` | ``WORKER_ENABLED`` | | true |
+| graceful shutdown timeout | ``gracefulShutdownTimeout`` (ms) | ``WORKER_GRACEFUL_SHUTDOWN_TIMEOUT`` | | 30000 |
+| health check interval | ``healthCheckInterval`` (ms) | ``WORKER_HEALTH_CHECK_INTERVAL`` | | 30000 |
+| auto restart | ``autoRestart`` | ``WORKER_AUTO_RESTART`` | | true |
+| health server port | ``healthPort`` | ``WORKER_HEALTH_PORT`` | ``--health-port`` | none (off) |
+| health server host | ``healthHost`` | ``WORKER_HEALTH_HOST`` | ``--health-host`` | 127.0.0.1 |
+| Redis unreachable bound | ``redisTimeout`` (ms) | ``WORKER_REDIS_TIMEOUT`` | | 60000 |
+| production mode | ``production`` | ``APP_ENV=production`` | | false |
+| log level | ``logLevel`` | ``LOG_LEVEL`` | ``--log-level`` | INFO |
+| log format (text, json) | ``logFormat`` | ``LOG_FORMAT`` | ``--log-format`` | text |
+| log stream (split, stdout, stderr) | ``logStream`` | ``LOG_STREAM`` | ``--log-stream`` | split |
+| a log line per completed job | ``logJobs`` | ``LOG_JOBS`` | ``--log-jobs`` | false |
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import BullMQCodegenError
 
-__all__ = ["RunnerSettings", "SettingsError"]
+__all__ = ["LOG_FORMATS", "LOG_LEVELS", "LOG_STREAMS", "RunnerSettings", "SettingsError"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+_TABLE = "[tool.bullmq-codegen.workers]"
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
+LOG_STREAMS = ("split", "stdout", "stderr")
+
+LogFormat = Literal["text", "json"]
+LogStream = Literal["split", "stdout", "stderr"]
 
 
 class SettingsError(BullMQCodegenError):
@@ -50,6 +65,14 @@ class RunnerSettings:
     redis_timeout: float = 60.0
     """Seconds Redis may stay unreachable before the process exits non-zero."""
     production: bool = False
+    log_level: str = "INFO"
+    """The runner's log level (one of :data:`LOG_LEVELS`)."""
+    log_format: LogFormat = "text"
+    """``text`` lines, or ``json``: one JSON object per line, for log shippers."""
+    log_stream: LogStream = "split"
+    """``split``: info to stdout, warnings and errors to stderr; or all to one of them."""
+    log_jobs: bool = False
+    """Log a line per completed job (queue, name, id, attempt, duration)."""
 
     @property
     def heartbeat_interval(self) -> float:
@@ -63,94 +86,146 @@ class RunnerSettings:
         environ: Mapping[str, str] | None = None,
         **flags: Any,
     ) -> RunnerSettings:
-        """Defaults < pyproject ``table`` < ``environ`` < non-``None`` ``flags``."""
+        """Defaults < pyproject ``table`` < ``environ`` < non-``None`` ``flags``.
+
+        ``flags`` are keyed by setting (``health_port=...``), typed or as typed on
+        the command line; each is checked as the environment's are, and named
+        by its flag when it is bad.
+        """
         values: dict[str, Any] = {}
+        by_key = {setting.key: setting for setting in _SETTINGS}
         for key, value in (table or {}).items():
-            values.update(_from_pyproject(key, value))
-        for variable, (name, parse) in _ENVIRONMENT.items():
-            raw = (environ or {}).get(variable)
-            if raw is not None and raw.strip() != "":
-                values[name] = parse(raw.strip(), variable)
+            setting = by_key.get(key)
+            if setting is None:
+                raise SettingsError(
+                    f"unknown key {key!r} in {_TABLE} (known: {', '.join(sorted(by_key))})"
+                )
+            values[setting.name] = setting.parse(value, f"{_TABLE} {key}", False)
+        for setting in _SETTINGS:
+            if setting.variable is None:
+                continue
+            raw = (environ or {}).get(setting.variable, "").strip()
+            if raw:
+                values[setting.name] = setting.parse(raw, setting.variable, True)
         app_env = (environ or {}).get("APP_ENV", "").strip().lower()
         if app_env:
             values["production"] = app_env in ("production", "prod")
-        values.update({key: value for key, value in flags.items() if value is not None})
-        settings = cls(**values)
+        by_name = {setting.name: setting for setting in _SETTINGS}
+        for name, value in flags.items():
+            setting = by_name.get(name)
+            if setting is None or setting.flag is None:
+                raise TypeError(f"no runner flag sets {name!r}")
+            if value is not None:
+                values[name] = setting.parse(value, setting.flag, True)
+        return cls(**values)
+
+
+Parse = Callable[[object, str, bool], Any]
+"""``parse(value, label, from_text)``: the setting's value, or :class:`SettingsError`."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Setting:
+    name: str
+    key: str
+    variable: str | None
+    flag: str | None
+    parse: Parse
+
+
+def _bad(label: str, value: object, expected: str) -> SettingsError:
+    return SettingsError(f"{label}={value!r}: {expected}")
+
+
+def _bool(value: object, label: str, from_text: bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    if from_text and isinstance(value, str):
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+    raise _bad(label, value, "use true or false")
+
+
+def _milliseconds(*, positive: bool) -> Parse:
+    expected = (
+        "a positive number of milliseconds is expected"
+        if positive
+        else "a number of milliseconds (0 or more) is expected"
+    )
+
+    def parse(value: object, label: str, from_text: bool) -> float:
+        number: object = value
+        if from_text and isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                raise _bad(label, value, expected) from None
         if (
-            settings.graceful_shutdown_timeout < 0
-            or settings.health_check_interval <= 0
-            or settings.redis_timeout <= 0
+            not isinstance(number, int | float)
+            or isinstance(number, bool)
+            or not math.isfinite(number)
+            or number < 0
+            or (positive and number == 0)
         ):
-            raise SettingsError("timeouts and intervals must be positive")
-        return settings
+            raise _bad(label, value, expected)
+        return number / 1000
+
+    return parse
 
 
-def _bool(raw: str, name: str) -> bool:
-    lowered = raw.lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise SettingsError(f"{name}={raw!r}: use true or false")
+def _port(value: object, label: str, from_text: bool) -> int:
+    number: object = value
+    if from_text and isinstance(value, str) and value.isdigit():
+        number = int(value)
+    if not isinstance(number, int) or isinstance(number, bool) or not 0 < number < 65536:
+        raise _bad(label, value, "a TCP port (1-65535) is expected")
+    return number
 
 
-def _milliseconds(raw: str, name: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r}: a number of milliseconds is expected") from None
-    return value / 1000
+def _host(value: object, label: str, from_text: bool) -> str:
+    if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value):
+        raise _bad(label, value, "a host name or IP address to listen on is expected")
+    return value
 
 
-def _port(raw: str, name: str) -> int:
-    if not raw.isdigit() or not 0 < int(raw) < 65536:
-        raise SettingsError(f"{name}={raw!r}: a TCP port (1-65535) is expected")
-    return int(raw)
+def _choice(choices: tuple[str, ...], *, upper: bool = False) -> Parse:
+    def parse(value: object, label: str, from_text: bool) -> str:
+        if isinstance(value, str):
+            normal = value.upper() if upper else value.lower()
+            if normal in choices:
+                return normal
+        raise _bad(label, value, f"use {', '.join(choices[:-1])} or {choices[-1]}")
+
+    return parse
 
 
-def _text(raw: str, name: str) -> str:
-    return raw
-
-
-_ENVIRONMENT = {
-    "WORKER_ENABLED": ("enabled", _bool),
-    "WORKER_GRACEFUL_SHUTDOWN_TIMEOUT": ("graceful_shutdown_timeout", _milliseconds),
-    "WORKER_HEALTH_CHECK_INTERVAL": ("health_check_interval", _milliseconds),
-    "WORKER_AUTO_RESTART": ("auto_restart", _bool),
-    "WORKER_HEALTH_PORT": ("health_port", _port),
-    "WORKER_HEALTH_HOST": ("health_host", _text),
-    "WORKER_REDIS_TIMEOUT": ("redis_timeout", _milliseconds),
-}
-
-_PYPROJECT = {
-    "enabled": "enabled",
-    "gracefulShutdownTimeout": "graceful_shutdown_timeout",
-    "healthCheckInterval": "health_check_interval",
-    "autoRestart": "auto_restart",
-    "healthPort": "health_port",
-    "healthHost": "health_host",
-    "redisTimeout": "redis_timeout",
-    "production": "production",
-}
-
-
-def _from_pyproject(key: str, value: Any) -> dict[str, Any]:
-    name = _PYPROJECT.get(key)
-    if name is None:
-        known = ", ".join(sorted(_PYPROJECT))
-        raise SettingsError(
-            f"unknown key {key!r} in [tool.bullmq-codegen.workers] (known: {known})"
-        )
-    field_type = {field.name: field.type for field in dataclasses.fields(RunnerSettings)}[name]
-    if name in ("graceful_shutdown_timeout", "health_check_interval", "redis_timeout"):
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            raise SettingsError(
-                f"[tool.bullmq-codegen.workers] {key} must be milliseconds, not {value!r}"
-            )
-        return {name: value / 1000}
-    expected = bool if field_type == "bool" else (int if name == "health_port" else str)
-    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-        raise SettingsError(
-            f"[tool.bullmq-codegen.workers] {key} must be {expected.__name__}, not {value!r}"
-        )
-    return {name: value}
+_SETTINGS = (
+    _Setting("enabled", "enabled", "WORKER_ENABLED", None, _bool),
+    _Setting(
+        "graceful_shutdown_timeout",
+        "gracefulShutdownTimeout",
+        "WORKER_GRACEFUL_SHUTDOWN_TIMEOUT",
+        None,
+        _milliseconds(positive=False),
+    ),
+    _Setting(
+        "health_check_interval",
+        "healthCheckInterval",
+        "WORKER_HEALTH_CHECK_INTERVAL",
+        None,
+        _milliseconds(positive=True),
+    ),
+    _Setting("auto_restart", "autoRestart", "WORKER_AUTO_RESTART", None, _bool),
+    _Setting("health_port", "healthPort", "WORKER_HEALTH_PORT", "--health-port", _port),
+    _Setting("health_host", "healthHost", "WORKER_HEALTH_HOST", "--health-host", _host),
+    _Setting(
+        "redis_timeout", "redisTimeout", "WORKER_REDIS_TIMEOUT", None, _milliseconds(positive=True)
+    ),
+    _Setting("production", "production", None, None, _bool),
+    _Setting("log_level", "logLevel", "LOG_LEVEL", "--log-level", _choice(LOG_LEVELS, upper=True)),
+    _Setting("log_format", "logFormat", "LOG_FORMAT", "--log-format", _choice(LOG_FORMATS)),
+    _Setting("log_stream", "logStream", "LOG_STREAM", "--log-stream", _choice(LOG_STREAMS)),
+    _Setting("log_jobs", "logJobs", "LOG_JOBS", "--log-jobs", _bool),
+)

@@ -35,7 +35,8 @@ from ..runtime.worker.events import WorkerListener, WorkerState
 from ..runtime.worker.queue_worker import CloseResult
 from .checks import production_checks
 from .http import HealthServer, Response, json_response
-from .listeners import LoggingListener, Metrics, MetricsListener
+from .listeners import JobLogListener, JobTally, LoggingListener, Metrics, MetricsListener
+from .logs import JOBS_LOGGER
 from .settings import RunnerSettings
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FATAL", "EXIT_FORCED", "EXIT_OK", "WorkerRunner"]
@@ -89,6 +90,11 @@ class WorkerRunner:
             _MovedSlotListener(self._fail),
             *extra_listeners,
         ]
+        self.tally = JobTally()
+        self._listeners.append(self.tally)
+        jobs_log = logging.getLogger(JOBS_LOGGER)
+        if settings.log_jobs and jobs_log.isEnabledFor(logging.INFO):  # once, not per job
+            self._listeners.append(JobLogListener(jobs_log))
         self.groups: dict[str, WorkerGroup] = {}
         self.restarts: dict[str, int] = dict.fromkeys(self.queues, 0)
         self._backoff: dict[str, int] = dict.fromkeys(self.queues, 0)
@@ -253,6 +259,7 @@ class WorkerRunner:
             results = closing.result()
         force_wait.cancel()
         abandoned = [job for result in results for job in result.abandoned]
+        self.tally.log_summary(self.log, self.queues)
         for job in abandoned:
             self.log.warning(
                 "left active: queue=%s name=%s id=%s; BullMQ's stalled check puts it back to wait "
