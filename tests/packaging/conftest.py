@@ -32,12 +32,26 @@ class Installed:
         """The path of a program installed in the environment (``python``, ``mypy``...)."""
         return str(self.venv / "bin" / name)
 
-    def env(self, **extra: str) -> dict[str, str]:
-        """A user's shell with the environment activated: nothing of the repository in it."""
-        env = {key: value for key, value in os.environ.items() if key not in _FOREIGN}
-        env["PATH"] = f"{self.venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-        env["VIRTUAL_ENV"] = str(self.venv)
+    def env(self, *, activated: bool = True, **extra: str) -> dict[str, str]:
+        """A user's shell, the environment activated or not: nothing of the repository in it."""
+        env = user_env()
+        if activated:
+            env["PATH"] = f"{self.venv / 'bin'}{os.pathsep}{env['PATH']}"
+            env["VIRTUAL_ENV"] = str(self.venv)
         return {**env, **extra}
+
+
+def user_env() -> dict[str, str]:
+    """This process's environment less what points at the repository or the suite's venv
+    (``uv run`` puts the suite's ``.venv/bin`` first on ``PATH``: its ``python`` has the
+    package installed from the source tree, and would hide a deploy file that needs it)."""
+    env = {key: value for key, value in os.environ.items() if key not in _FOREIGN}
+    env["PATH"] = os.pathsep.join(
+        entry
+        for entry in env.get("PATH", "").split(os.pathsep)
+        if entry and not Path(entry).resolve().is_relative_to(ROOT)
+    )
+    return env
 
 
 def uv_executable() -> str:
@@ -80,8 +94,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     uv = uv_executable()
     work = tmp_path_factory.mktemp("packaging")
     # uv run by a user: no project, no virtual environment of the suite's, no Python download.
-    env = {key: value for key, value in os.environ.items() if key not in _FOREIGN}
-    env["UV_PYTHON_DOWNLOADS"] = "never"
+    env = {**user_env(), "UV_PYTHON_DOWNLOADS": "never"}
     dist = work / "dist"
     run([uv, "build", "--out-dir", dist, ROOT], cwd=work, env=env)
     (wheel,) = dist.glob("bullmq_codegen-*-py3-none-any.whl")

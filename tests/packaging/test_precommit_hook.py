@@ -27,7 +27,9 @@ STALE = "generated code is not current: run bullmq-codegen generate"
 def _readme_yaml_blocks() -> list[str]:
     """The YAML code blocks of the README's section on the generated package."""
     readme = (ROOT / "README.md").read_text()
-    section = readme.split("### The generated package in your project", 1)[1].split("\n## ", 1)[0]
+    heading = "### The generated package in your project"
+    assert heading in readme, f"README.md lacks its section {heading!r}"
+    section = readme.split(heading, 1)[1].split("\n## ", 1)[0]
     return re.findall(r"```yaml\n(.*?)```", section, flags=re.DOTALL)
 
 

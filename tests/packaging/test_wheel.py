@@ -9,17 +9,22 @@ environment's ``bin``, in the app's directory, with ``PYTHONPATH`` unset.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import tarfile
+import time
 import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bullmq_codegen.testing import RedisSource
 
 from ..helpers import ROOT
+from ..pm2_support import pm2_binary
 from .billing_app import GRACE_MS, MISTAKES, expected_receipts, write_app
 from .conftest import Installed, run
 
@@ -176,3 +181,78 @@ def test_installed_wheel_generates_type_checks_and_runs_jobs(
             code = runner.wait(timeout=GRACE_MS / 1000 + 30)
     assert code == 0, log.read_text()
     assert "stopped gracefully" in log.read_text()
+
+
+@pytest.fixture
+def pm2_env(
+    tmp_path: Path, installed: Installed, redis: RedisSource, prefix: str
+) -> Iterator[dict[str, str]]:
+    """The shell a user runs PM2 from: its own PM2_HOME, the app's variables exported, and the
+    environment not activated (the PM2 file must name its interpreter itself)."""
+    pm2 = pm2_binary()
+    env = installed.env(
+        activated=False,
+        PM2_HOME=str(tmp_path / "pm2-home"),
+        BILLING_REDIS_URL=redis.url,
+        BILLING_QUEUE_PREFIX=prefix,
+    )
+    env["PATH"] = f"{pm2.parent}{os.pathsep}{env['PATH']}"
+    yield env
+    subprocess.run(["pm2", "kill"], env=env, capture_output=True, check=False, timeout=60)
+
+
+def _pm2(env: dict[str, str], *args: str, cwd: Path | None = None) -> str:
+    return run(["pm2", *args], cwd=cwd or Path(env["PM2_HOME"]).parent, env=env)
+
+
+def _workers_app(env: dict[str, str]) -> dict[str, Any]:
+    apps: list[dict[str, Any]] = json.loads(_pm2(env, "jlist").splitlines()[-1])
+    assert [app["name"] for app in apps] == ["billing-workers"]  # no API app: none is set
+    return apps[0]
+
+
+def _wait_for(predicate: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def test_pm2_runs_the_file_deploy_writes(
+    installed: Installed, billing: Path, pm2_env: dict[str, str]
+) -> None:
+    written = run(
+        [installed.bin("bullmq-codegen"), "deploy", "pm2"], cwd=billing, env=installed.env()
+    )
+    ecosystem = billing / "deploy" / "ecosystem.config.js"
+    assert written == f"wrote {ecosystem}\n"
+
+    started = _pm2(pm2_env, "start", str(ecosystem), "--env", "production", cwd=billing)
+    assert "billing-workers" in started
+    _wait_for(lambda: _workers_app(pm2_env)["pm2_env"]["status"] == "online", "online")
+    app = _workers_app(pm2_env)
+    # The interpreter of the environment that ran deploy, not whatever `python` PATH finds.
+    assert Path(app["pm2_env"]["pm_exec_path"]).is_relative_to(installed.venv), app["pm2_env"]
+
+    # Jobs complete through the generated producers, run by the PM2-managed runner.
+    _checkout(installed, billing, installed.env(**_app_variables(pm2_env)), 20)
+    app = _workers_app(pm2_env)
+    assert (app["pm2_env"]["status"], app["pm2_env"]["restart_time"]) == ("online", 0)
+    assert app["pm2_env"]["unstable_restarts"] == 0  # no crash loop
+
+    _pm2(pm2_env, "stop", "billing-workers")
+    _wait_for(lambda: _workers_app(pm2_env)["pm2_env"]["status"] == "stopped", "stopped")
+    stopped = _workers_app(pm2_env)["pm2_env"]
+    assert stopped["restart_time"] == 0
+    logs = "".join(Path(stopped[key]).read_text() for key in ("pm_out_log_path", "pm_err_log_path"))
+    assert f"SIGINT: stopping; running jobs get {GRACE_MS // 1000} s to finish" in logs
+    assert "stopped gracefully" in logs
+    assert "Traceback" not in logs
+    # PM2's own log: started once, and the runner's exit code after the stop.
+    daemon = (Path(pm2_env["PM2_HOME"]) / "pm2.log").read_text()
+    assert daemon.count("App [billing-workers:0] starting in -fork mode-") == 1
+    assert "App [billing-workers:0] exited with code [0]" in daemon
+
+
+def _app_variables(env: dict[str, str]) -> dict[str, str]:
+    return {key: env[key] for key in ("BILLING_REDIS_URL", "BILLING_QUEUE_PREFIX")}
