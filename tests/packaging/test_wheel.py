@@ -219,7 +219,7 @@ def _wait_for(predicate: Callable[[], bool], what: str, timeout: float = 60) -> 
 
 
 def test_pm2_runs_the_file_deploy_writes(
-    installed: Installed, billing: Path, pm2_env: dict[str, str]
+    installed: Installed, billing: Path, pm2_env: dict[str, str], redis: RedisSource, prefix: str
 ) -> None:
     written = run(
         [installed.bin("bullmq-codegen"), "deploy", "pm2"], cwd=billing, env=installed.env()
@@ -235,12 +235,12 @@ def test_pm2_runs_the_file_deploy_writes(
     assert Path(app["pm2_env"]["pm_exec_path"]).is_relative_to(installed.venv), app["pm2_env"]
 
     # Jobs complete through the generated producers, run by the PM2-managed runner.
-    _checkout(installed, billing, installed.env(**_app_variables(pm2_env)), 20)
+    _checkout(installed, billing, _environment(installed, redis, prefix), 20)
     app = _workers_app(pm2_env)
     assert (app["pm2_env"]["status"], app["pm2_env"]["restart_time"]) == ("online", 0)
     assert app["pm2_env"]["unstable_restarts"] == 0  # no crash loop
 
-    _pm2(pm2_env, "stop", "billing-workers")
+    _pm2(pm2_env, "stop", str(ecosystem))
     _wait_for(lambda: _workers_app(pm2_env)["pm2_env"]["status"] == "stopped", "stopped")
     stopped = _workers_app(pm2_env)["pm2_env"]
     assert stopped["restart_time"] == 0
@@ -252,7 +252,3 @@ def test_pm2_runs_the_file_deploy_writes(
     daemon = (Path(pm2_env["PM2_HOME"]) / "pm2.log").read_text()
     assert daemon.count("App [billing-workers:0] starting in -fork mode-") == 1
     assert "App [billing-workers:0] exited with code [0]" in daemon
-
-
-def _app_variables(env: dict[str, str]) -> dict[str, str]:
-    return {key: env[key] for key in ("BILLING_REDIS_URL", "BILLING_QUEUE_PREFIX")}
