@@ -18,8 +18,6 @@ from ..helpers import ROOT
 from .billing_app import write_app
 from .conftest import Installed, run
 
-pytestmark = pytest.mark.slow
-
 HOOK_ID = "bullmq-codegen-check"
 STALE = "generated code is not current: run bullmq-codegen generate"
 
@@ -110,6 +108,7 @@ def _hook_repository(tmp_path: Path, installed: Installed) -> Path:
     return repo
 
 
+@pytest.mark.slow
 def test_try_repo_runs_the_shipped_hook(tmp_path: Path, installed: Installed) -> None:
     root, env = _project(tmp_path, installed)
     args = ("try-repo", str(_hook_repository(tmp_path, installed)), HOOK_ID)
@@ -127,6 +126,7 @@ def test_try_repo_runs_the_shipped_hook(tmp_path: Path, installed: Installed) ->
     assert _outcome(fixed) == (0, "Passed"), fixed.stdout + fixed.stderr
 
 
+@pytest.mark.slow
 def test_the_readme_local_hook(tmp_path: Path, installed: Installed) -> None:
     root, env = _project(tmp_path, installed)
     (local,) = [block for block in _readme_yaml_blocks() if "repo: local" in block]
