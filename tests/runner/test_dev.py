@@ -20,6 +20,7 @@ pytestmark = pytest.mark.slow
 
 async def test_hot_reload(tmp_path: Path, redis_env: RedisSource) -> None:
     root = generated_case("ops", tmp_path, "ops/jobs.py")
+    producers = root / "ops" / "generated" / "producers.py"
     log_path = tmp_path / "dev.log"
     with log_path.open("wb") as log:
         dev = subprocess.Popen(
@@ -47,7 +48,7 @@ async def test_hot_reload(tmp_path: Path, redis_env: RedisSource) -> None:
         second = await ops.enqueue_task(Task(ms=7))
         assert await second.wait_until_finished(timeout=20) == 14  # the new code runs
         jobs.write_text(jobs.read_text().replace('"task": {', '"longTask": {'))
-        await eventually(lambda: _logged(log_path, "regenerated", 1), timeout=30)
+        await eventually(lambda: _logged(log_path, f"wrote {producers}", 1), timeout=30)
         await eventually(lambda: _logged(log_path, "worker work: running", 3), timeout=30)
         assert "enqueue_long_task" in (root / "ops" / "generated" / "producers.py").read_text()
         await ops.close_connections()
@@ -56,7 +57,10 @@ async def test_hot_reload(tmp_path: Path, redis_env: RedisSource) -> None:
         code = dev.wait(60)
         purge_modules("ops")
     assert code == 0, log_path.read_text()
-    assert log_path.read_text().count("stopped gracefully") == 3  # each restart, then the end
+    text = log_path.read_text()
+    assert text.count("stopped gracefully") == 3  # each restart, then the end
+    assert text.count(str(producers)) == 1  # one line per written file, not two
+    assert text.count("watchfiles") == 0  # dev says what changed itself
 
 
 async def _logged(path: Path, text: str, times: int) -> bool:
@@ -89,6 +93,8 @@ async def test_ctrl_c_lets_running_jobs_finish(tmp_path: Path, redis_env: RedisS
         assert await job.wait_until_finished(timeout=1) == 2000  # it finished, it was not abandoned
         text = log_path.read_text()
         assert "stopping at once" not in text
+        assert "SIGINT: stopping; running jobs get 30 s to finish" in text  # what was pressed
+        assert "SIGTERM" not in text
         assert "stopped gracefully" in text
     finally:
         if dev.poll() is None:
