@@ -259,6 +259,8 @@ def test_help_prints_brackets_as_written(command: list[str]) -> None:
     assert done.exit_code == 0
     assert_plain(done.stdout)
     assert "\\[" not in done.stdout
+    cut_short = [line for line in done.stdout.splitlines() if line.endswith("...")]
+    assert [line for line in cut_short if not line.startswith("Usage:")] == []
     if command in (["generate"], ["deploy"], ["workers", "start"], ["workers", "dev"]):
         assert "config under [tool.bullmq-codegen] in" in done.stdout
     if command == ["deploy"]:

@@ -126,7 +126,11 @@ def start(
     log_stream: LogStreamOption = None,
     log_jobs: LogJobsOption = None,
 ) -> None:
-    """Run the workers until SIGTERM/SIGINT (graceful), a fatal error, or a second signal."""
+    """Run the workers, for production.
+
+    They run until SIGTERM or SIGINT (graceful: running jobs finish), a fatal
+    error, or a second signal (at once).
+    """
     from ..runner import EXIT_BAD_INPUT, load_generated_workers, run_workers
 
     settings, generator = _prepare(
@@ -165,7 +169,10 @@ def dev(
     log_stream: LogStreamOption = None,
     log_jobs: LogJobsOption = None,
 ) -> None:
-    """Run the workers with hot reload: a change regenerates the code and restarts them."""
+    """Run the workers with hot reload, for development.
+
+    A change to a Python file regenerates the code and restarts the workers.
+    """
     from ..runner.dev import run_dev
 
     flags: dict[str, object] = {
