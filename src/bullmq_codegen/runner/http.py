@@ -1,8 +1,9 @@
 """The runner's opt-in health server: liveness, readiness, workers and Prometheus metrics.
 
-``GET /health/live``     200 while the process and its event loop answer.
+``GET /health/live``     200 while the process and its event loop answer (from the start,
+                         while Redis is still waited for).
 ``GET /health/ready``    200 when Redis answers and every selected worker runs; 503 otherwise
-                         (a Redis blip makes the process not ready, not dead).
+                         (at start until then; a Redis blip makes the process not ready, not dead).
 ``GET /health/workers``  JSON: this process's workers, and every worker's heartbeat in Redis.
 ``GET /metrics``         Prometheus text format.
 

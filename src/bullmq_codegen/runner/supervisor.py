@@ -5,7 +5,9 @@ One worker group per selected queue, so a worker that dies is restarted alone
 lets running ones finish within the graceful timeout; past it, or on a second
 signal, the rest are abandoned to BullMQ's stalled-job check and the process
 exits non-zero. Redis unreachable for longer than ``redis_timeout`` (at start
-or later) is fatal: the process exits so its supervisor restarts it.
+or later) is fatal: the process exits so its supervisor restarts it. The health
+server, when a port is set, listens before Redis is waited for: live from the
+first second, not ready until Redis answers and every worker runs.
 
 Exit codes: 0 graceful, 1 fatal (Redis unreachable, a worker died without
 auto-restart), 2 bad input (stale generated code, bad settings), 3 forced
@@ -47,6 +49,8 @@ EXIT_BAD_INPUT = 2
 EXIT_FORCED = 3
 
 _RESTART_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+_REDIS_ANSWER_TIMEOUT = 2.0
+"""Seconds a health endpoint waits for Redis (it may be down, or not up yet)."""
 _STABLE_AFTER = 300.0
 """Seconds a restarted worker must run before its next death starts the backoff again."""
 
@@ -143,13 +147,8 @@ class WorkerRunner:
         for signum in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, self._on_signal, signum)
-        where = describe_connection(self.runtime.config.connection)
-        if not await self._wait_for_redis(where):
-            await self.runtime.close()
-            return EXIT_FATAL
-        for line in await production_checks(self.runtime, production=self.settings.production):
-            self.log.warning(line)
         if self.settings.health_port is not None:
+            # first, so probes get answers (live, not ready) while Redis is waited for
             try:
                 await self._start_health_server()
             except OSError as error:
@@ -161,6 +160,12 @@ class WorkerRunner:
                 )
                 await self.runtime.close()
                 return EXIT_BAD_INPUT
+        where = describe_connection(self.runtime.config.connection)
+        if not await self._wait_for_redis(where):
+            await self._close_health_and_runtime()
+            return EXIT_FATAL if self._fatal or not self._stop.is_set() else EXIT_OK
+        for line in await production_checks(self.runtime, production=self.settings.production):
+            self.log.warning(line)
         self.log.info("starting workers of %s on %s", ", ".join(self.queues), where)
         for queue in self.queues:
             try:
@@ -168,7 +173,7 @@ class WorkerRunner:
             except ScheduleError as error:  # Redis refused a declared job scheduler
                 self.log.critical("fatal: cannot start the workers of %s: %s", queue, error)
                 await self._close_groups(0.0)
-                await self.runtime.close()
+                await self._close_health_and_runtime()
                 return EXIT_FATAL
         background = [
             asyncio.create_task(self._supervise(queue), name=f"supervise {queue}")
@@ -183,13 +188,16 @@ class WorkerRunner:
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
-        if self.health_server is not None:
-            await self.health_server.close()
-        await self.runtime.close()
+        await self._close_health_and_runtime()
         for signum in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signum)
         return EXIT_FATAL if self._fatal else code
+
+    async def _close_health_and_runtime(self) -> None:
+        if self.health_server is not None:
+            await self.health_server.close()
+        await self.runtime.close()
 
     async def _start(self, queue: str) -> None:
         group = self.runtime.workers(
@@ -345,8 +353,9 @@ class WorkerRunner:
     def worker_states(self) -> dict[str, dict[str, Any]]:
         """This process's workers: state, counts and running jobs, per queue."""
         states: dict[str, dict[str, Any]] = {}
-        for queue, group in self.groups.items():
-            worker = group.workers.get(queue)
+        for queue in self.queues:
+            group = self.groups.get(queue)
+            worker = group.workers.get(queue) if group is not None else None
             if worker is None:
                 states[queue] = {"state": "starting"}
                 continue
@@ -411,17 +420,21 @@ class WorkerRunner:
         async def workers() -> Response:
             body: dict[str, Any] = {"process": self.worker_states()}
             try:
-                body["heartbeats"] = await self.runtime.worker_health(self.queues)
+                body["heartbeats"] = await asyncio.wait_for(
+                    self.runtime.worker_health(self.queues), _REDIS_ANSWER_TIMEOUT
+                )
             except Exception as error:
-                if not is_connection_error(error):
+                if not (isinstance(error, TimeoutError) or is_connection_error(error)):
                     raise
-                body["heartbeats"] = {"error": f"Redis unreachable: {error}"}
+                body["heartbeats"] = {"error": f"Redis unreachable: {error or 'no answer'}"}
             return json_response(200, body)
 
         async def metrics() -> Response:
             with contextlib.suppress(Exception):  # depth gauges are best effort during a Redis blip
                 for queue in self.queues:
-                    counts = await self.runtime.queue(queue).counts()
+                    counts = await asyncio.wait_for(
+                        self.runtime.queue(queue).counts(), _REDIS_ANSWER_TIMEOUT
+                    )
                     for state, count in counts.by_state().items():
                         self.metrics.depth.labels(queue, state).set(count)
             return (
