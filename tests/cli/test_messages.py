@@ -227,7 +227,7 @@ def test_bad_paths_and_names_exit_2_without_a_traceback(ops_root: Path) -> None:
         assert done.exception is None or isinstance(done.exception, SystemExit), args
 
 
-def test_unknown_queues_and_a_missing_output_folder(ops_root: Path) -> None:
+def test_unknown_queues_a_missing_output_folder_and_python_m(ops_root: Path) -> None:
     queue = cli(ops_root, "workers", "start", "-c", "ops/jobs.py", "--queue", "nope")
     assert queue.returncode == 2
     assert queue.stderr.endswith(
@@ -240,7 +240,17 @@ def test_unknown_queues_and_a_missing_output_folder(ops_root: Path) -> None:
         f"error: the generated code in {ops_root / 'elsewhere'} does not match the definitions: "
         "__init__.py (missing), __main__.py (missing)"
     )
-    assert_plain(queue.stderr + missing.stderr)
+    package = subprocess.run(  # the generated package's own entry point checks flags alike
+        [sys.executable, "-m", "ops.generated", "--health-port", "99999"],
+        cwd=ops_root,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert package.returncode == 2
+    assert package.stderr.endswith(f"ERROR bullmq_codegen.runner: --health-port='99999': {PORT}\n")
+    assert_plain(queue.stderr + missing.stderr + package.stderr)
 
 
 HELP = [

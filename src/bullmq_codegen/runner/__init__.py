@@ -72,17 +72,34 @@ def main(argv: Sequence[str] | None = None, *, package: str | None, definitions:
         )
     parser = argparse.ArgumentParser(prog=f"python -m {package}")
     parser.add_argument(
-        "--queue", action="append", default=[], help="run this queue's workers (repeatable)"
+        "--queue",
+        action="append",
+        default=[],
+        metavar="QUEUE",
+        help="run this queue's workers (repeatable)",
     )
     parser.add_argument(
-        "--worker", action="append", default=[], help="run this worker's queue (repeatable)"
+        "--worker",
+        action="append",
+        default=[],
+        metavar="WORKER",
+        help="run this worker's queue (repeatable)",
     )
-    parser.add_argument("--health-port", type=int, help="serve /health/* and /metrics on this port")
-    parser.add_argument("--health-host", help="bind the health server here (default 127.0.0.1)")
-    parser.add_argument("--log-level", help=f"{', '.join(LOG_LEVELS)} (default INFO)")
-    parser.add_argument("--log-format", help=f"{' or '.join(LOG_FORMATS)} (default text)")
+    parser.add_argument(
+        "--health-port", metavar="PORT", help="serve /health/* and /metrics on this port"
+    )
+    parser.add_argument(
+        "--health-host", metavar="HOST", help="bind the health server here (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--log-level", metavar="LEVEL", help=f"{', '.join(LOG_LEVELS)} (default INFO)"
+    )
+    parser.add_argument(
+        "--log-format", metavar="FORMAT", help=f"{' or '.join(LOG_FORMATS)} (default text)"
+    )
     parser.add_argument(
         "--log-stream",
+        metavar="STREAM",
         help=f"{', '.join(LOG_STREAMS)} (default split: info to stdout, problems to stderr)",
     )
     parser.add_argument(
