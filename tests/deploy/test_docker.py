@@ -27,6 +27,7 @@ from string import Template
 
 import pytest
 
+from bullmq_codegen.deploy.render import UV_IMAGE_VERSION
 from bullmq_codegen.testing import RedisSource, free_port
 
 from ..helpers import ROOT
@@ -95,7 +96,7 @@ def test_the_dockerfile(dockerfile: str) -> None:
     arguments, (uv, builder, runtime) = parse(dockerfile)
     assert arguments == {
         "PYTHON_VERSION": f"{sys.version_info.major}.{sys.version_info.minor}",
-        "UV_VERSION": "0.13",
+        "UV_VERSION": UV_IMAGE_VERSION,
     }
     assert (uv.image, uv.name) == ("ghcr.io/astral-sh/uv:${UV_VERSION}", "uv")
     # the builder: uv, the lock, no dev dependencies
@@ -196,7 +197,6 @@ def _run_steps(
             assert done.returncode == 0, f"RUN {command}\n{done.stdout}{done.stderr}"
 
 
-@pytest.mark.slow
 def test_the_image_steps_run_without_docker(
     tmp_path: Path, redis: RedisSource, prefix: str
 ) -> None:

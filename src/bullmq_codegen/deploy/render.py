@@ -21,7 +21,7 @@ from .settings import DeployError, DeploySettings
 
 __all__ = ["TARGETS", "UV_IMAGE_VERSION", "render_target"]
 
-UV_IMAGE_VERSION = "0.13"
+UV_IMAGE_VERSION = "0.13.9"
 """The ghcr.io/astral-sh/uv image the Dockerfile copies uv from (``--build-arg UV_VERSION``)."""
 
 TARGETS: dict[str, tuple[str, ...]] = {
