@@ -85,7 +85,11 @@ class WorkerRunner:
         self.runtime = runtime
         self.routes = list(routes)
         self.settings = settings
-        self.queues = list(select_routes(self.routes, queues=queues, workers=workers))
+        self.queues = list(
+            select_routes(
+                self.routes, queues=queues, workers=workers, moved=runtime.config.moved_from()
+            )
+        )
         self.log = log or logging.getLogger("bullmq_codegen.runner")
         self.metrics = Metrics()
         self._listeners: list[WorkerListener] = [
@@ -205,6 +209,7 @@ class WorkerRunner:
             queues=[queue],
             listeners=self._listeners,
             heartbeat_interval=self.settings.heartbeat_interval,
+            exact=True,
         )
         await group.start()
         self.groups[queue] = group
