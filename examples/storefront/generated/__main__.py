@@ -2,8 +2,10 @@
 # Regenerate with `bullmq-codegen generate`; `bullmq-codegen generate --check` tells whether it is current.
 """``python -m`` this package: run its workers, as ``bullmq-codegen workers start`` does.
 
-Options: ``--queue NAME``, ``--worker NAME`` (repeatable), ``--health-port PORT``;
-settings from the environment (``WORKER_ENABLED``, ``WORKER_GRACEFUL_SHUTDOWN_TIMEOUT``...).
+Options: ``--queue NAME``, ``--worker NAME`` (repeatable), ``--health-port PORT``,
+``--health-host HOST``, ``--log-level``, ``--log-format text|json``, ``--log-stream``,
+``--log-jobs`` (``--help`` lists them); settings from the environment
+(``WORKER_ENABLED``, ``WORKER_GRACEFUL_SHUTDOWN_TIMEOUT``, ``LOG_FORMAT``...).
 """
 
 from bullmq_codegen.runner import main
