@@ -13,6 +13,7 @@ from ..errors import BullMQCodegenError
 if TYPE_CHECKING:
     from ..generator import BullMQCodeGen
     from ..runner import RunnerSettings
+    from ..runner.loading import GeneratedWorkers
 
 from .common import ConfigOption, OutOption, load_pyproject_table, report, say
 
@@ -131,7 +132,7 @@ def start(
     They run until SIGTERM or SIGINT (graceful: running jobs finish), a fatal
     error, or a second signal (at once).
     """
-    from ..runner import EXIT_BAD_INPUT, load_generated_workers, run_workers
+    from ..runner import EXIT_BAD_INPUT, run_workers
 
     settings, generator = _prepare(
         config,
@@ -149,11 +150,16 @@ def start(
         say.print("workers are disabled (WORKER_ENABLED=false): starting nothing")
         raise typer.Exit(0)
     try:
-        workers = load_generated_workers(generator)
+        code = run_workers(
+            lambda: _load(generator),
+            settings,
+            queues=queue or (),
+            worker_names=worker or (),
+        )
     except BullMQCodegenError as error:
         report(error)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    raise typer.Exit(run_workers(workers, settings, queues=queue or (), worker_names=worker or ()))
+    raise typer.Exit(code)
 
 
 @workers_app.command()
@@ -196,3 +202,10 @@ def dev(
         elif value is not None:
             arguments += [option, str(value)]
     raise typer.Exit(run_dev(generator, arguments, settings.graceful_shutdown_timeout))
+
+
+def _load(generator: BullMQCodeGen) -> GeneratedWorkers:
+    """The project's generated workers, checked against the definitions (imports the runtime)."""
+    from ..runner.loading import load_generated_workers
+
+    return load_generated_workers(generator)

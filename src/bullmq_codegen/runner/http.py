@@ -19,7 +19,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-__all__ = ["HealthServer", "Response"]
+__all__ = ["Handler", "HealthServer", "Response", "starting_routes"]
 
 Response = tuple[int, str, bytes]
 """Status, content type, body."""
@@ -39,6 +39,23 @@ def json_response(status: int, payload: Any) -> Response:
     return status, "application/json", (json.dumps(payload, indent=2) + "\n").encode()
 
 
+def starting_routes(reason: str) -> dict[str, Handler]:
+    """The endpoints while the process starts: alive, not ready (``reason`` says why)."""
+
+    async def live() -> Response:
+        return json_response(200, {"status": "alive"})
+
+    async def not_yet() -> Response:
+        return json_response(503, {"status": "starting", "reason": reason})
+
+    return {
+        "/health/live": live,
+        "/health/ready": not_yet,
+        "/health/workers": not_yet,
+        "/metrics": not_yet,
+    }
+
+
 class HealthServer:
     """Serves ``routes`` (path → handler) on ``host:port``."""
 
@@ -47,6 +64,10 @@ class HealthServer:
         self.port = port
         self._routes = routes
         self._server: asyncio.Server | None = None
+
+    def serve(self, routes: dict[str, Handler]) -> None:
+        """Answer with ``routes`` from now on (the server keeps listening)."""
+        self._routes = routes
 
     async def start(self) -> None:
         """Listen (port 0 picks a free port; :attr:`port` then tells which)."""

@@ -36,17 +36,14 @@ from ..runtime.schedules import ScheduleError
 from ..runtime.worker.events import WorkerListener, WorkerState
 from ..runtime.worker.queue_worker import CloseResult
 from .checks import production_checks
-from .http import HealthServer, Response, json_response
+from .exits import EXIT_BAD_INPUT, EXIT_FATAL, EXIT_FORCED, EXIT_OK
+from .http import Handler, HealthServer, Response, json_response
 from .listeners import JobLogListener, JobTally, LoggingListener, Metrics, MetricsListener
 from .logs import JOBS_LOGGER
 from .settings import RunnerSettings
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FATAL", "EXIT_FORCED", "EXIT_OK", "WorkerRunner"]
 
-EXIT_OK = 0
-EXIT_FATAL = 1
-EXIT_BAD_INPUT = 2
-EXIT_FORCED = 3
 
 _RESTART_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 _REDIS_ANSWER_TIMEOUT = 2.0
@@ -81,6 +78,7 @@ class WorkerRunner:
         workers: Sequence[str] = (),
         log: logging.Logger | None = None,
         extra_listeners: Sequence[WorkerListener] = (),
+        health_server: HealthServer | None = None,
     ) -> None:
         self.runtime = runtime
         self.routes = list(routes)
@@ -112,7 +110,8 @@ class WorkerRunner:
         self._fatal: str | None = None
         self._redis_ok = True
         self._signals = 0
-        self.health_server: HealthServer | None = None
+        self.health_server = health_server
+        """Started by :meth:`run` when a health port is set, unless given already listening."""
 
     # -- control --------------------------------------------------------------------------------
 
@@ -448,15 +447,17 @@ class WorkerRunner:
                 generate_latest(self.metrics.registry),
             )
 
+        routes: dict[str, Handler] = {
+            "/health/live": live,
+            "/health/ready": ready,
+            "/health/workers": workers,
+            "/metrics": metrics,
+        }
+        if self.health_server is not None:  # listening since the process started
+            self.health_server.serve(routes)
+            return
         self.health_server = HealthServer(
-            self.settings.health_host,
-            self.settings.health_port,
-            {
-                "/health/live": live,
-                "/health/ready": ready,
-                "/health/workers": workers,
-                "/metrics": metrics,
-            },
+            self.settings.health_host, self.settings.health_port, routes
         )
         await self.health_server.start()
         self.log.info(
