@@ -230,9 +230,8 @@ def test_bad_paths_and_names_exit_2_without_a_traceback(ops_root: Path) -> None:
 def test_unknown_queues_a_missing_output_folder_and_python_m(ops_root: Path) -> None:
     queue = cli(ops_root, "workers", "start", "-c", "ops/jobs.py", "--queue", "nope")
     assert queue.returncode == 2
-    assert queue.stderr.endswith(
-        "ERROR bullmq_codegen.runner: unknown queue or worker names: 'nope' "
-        "(queues: work; workers: task)\n"
+    assert queue.stderr == (
+        "error: unknown queue or worker names: 'nope' (queues: work; workers: task)\n"
     )
     missing = cli(ops_root, "workers", "start", "-c", "ops/jobs.py", "--out", "elsewhere")
     assert missing.returncode == 2

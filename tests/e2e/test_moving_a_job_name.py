@@ -30,7 +30,7 @@ from bullmq_codegen import QueueConfig, create_queue_config
 from bullmq_codegen.runner import RunnerSettings, WorkerRunner
 from bullmq_codegen.runtime import JobFailedError, JobRoute, Producer, Runtime, moved_jobs_left
 from bullmq_codegen.runtime.group import select_routes
-from bullmq_codegen.testing import RedisSource
+from bullmq_codegen.testing import RedisSource, free_port
 
 from ..helpers import generated_case, import_fresh, purge_modules
 
@@ -193,13 +193,31 @@ async def test_moved_reports_what_is_left_and_exits_1_until_drained(
     )
 
 
-async def _moved_command(root: Path) -> tuple[int, str]:
-    command = [sys.executable, "-m", "bullmq_codegen", "moved", "--config", "movecase/jobs.py"]
-    done = await asyncio.to_thread(
-        subprocess.run, command, cwd=root, capture_output=True, text=True, env=dict(os.environ)
+async def test_moved_says_when_redis_cannot_be_read(
+    case_root: Path, redis_env: RedisSource
+) -> None:
+    port = free_port()
+    env = {**os.environ, "BULLMQ_TEST_REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+    done = await _run_moved(case_root, env)
+    assert done.returncode == 2  # not 1, which means "jobs left"
+    assert done.stdout == ""
+    assert done.stderr.startswith(
+        f"error: Redis at redis://127.0.0.1:{port}/0 unreachable: Error 111 connecting to "
     )
+    assert "Traceback" not in done.stderr
+
+
+async def _moved_command(root: Path) -> tuple[int, str]:
+    done = await _run_moved(root, dict(os.environ))
     assert done.stderr == ""
     return done.returncode, done.stdout
+
+
+async def _run_moved(root: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "bullmq_codegen", "moved", "--config", "movecase/jobs.py"]
+    return await asyncio.to_thread(
+        subprocess.run, command, cwd=root, capture_output=True, text=True, env=env
+    )
 
 
 async def test_without_moved_from_the_old_queue_fails_the_jobs_left(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from ..errors import BullMQCodegenError
-from .common import ConfigOption, OutOption, report, say
+from .common import ConfigOption, OutOption, fail, report, say
 
 if TYPE_CHECKING:
     from ..runtime.moves import MovedJobs
@@ -21,10 +21,12 @@ EXIT_JOBS_LEFT = 1
 def moved(config: ConfigOption = None, out: OutOption = None) -> None:
     """Count the jobs of each moved job name (movedFrom) still in the queue it left.
 
-    Exit 0 when none is left anywhere (every movedFrom can be removed), 1 while some are.
+    Exit 0 when none is left anywhere (every movedFrom can be removed), 1 while some are,
+    2 when the definitions or Redis cannot be read.
     """
     from ..generator import BullMQCodeGen
     from ..runner import load_generated_workers
+    from ..runtime.connection import describe_connection, is_connection_error
     from ..runtime.moves import moved_jobs_left
 
     try:
@@ -40,7 +42,14 @@ def moved(config: ConfigOption = None, out: OutOption = None) -> None:
         finally:
             await runtime.close()
 
-    found = asyncio.run(count())
+    try:
+        found = asyncio.run(count())
+    except Exception as error:
+        if not is_connection_error(error):
+            raise
+        where = describe_connection(runtime.config.connection)
+        fail(f"Redis at {where} unreachable: {error}")
+        raise typer.Exit(2) from None
     if not found:
         say.print("no worker declares movedFrom: nothing to drain")
         return

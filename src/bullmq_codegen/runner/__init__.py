@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import BullMQCodegenError
 from .exits import EXIT_BAD_INPUT, EXIT_FATAL, EXIT_FORCED, EXIT_OK
 from .http import HealthServer, starting_routes
 from .logs import configure_logging
@@ -29,6 +30,7 @@ __all__ = [
     "EXIT_OK",
     "GeneratedWorkers",
     "RunnerSettings",
+    "SelectionError",
     "SettingsError",
     "StaleCodeError",
     "WorkerRunner",
@@ -57,6 +59,10 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+class SelectionError(BullMQCodegenError):
+    """The queues or workers selected to run cannot be run as asked; the message says why."""
+
+
 def run_workers(
     workers: GeneratedWorkers | Callable[[], GeneratedWorkers],
     settings: RunnerSettings,
@@ -69,7 +75,8 @@ def run_workers(
     ``workers`` may be the function that loads them (checking the generated
     code, then importing it): with a health port, the health server then
     listens first and answers while they load (live, not ready), so a probe is
-    answered from the process's first second. Its errors are raised.
+    answered from the process's first second. Its errors are raised, and so is
+    :class:`SelectionError` for ``queues`` and ``worker_names`` that cannot run.
     """
     if not settings.enabled:
         _log.info("workers are disabled (WORKER_ENABLED=false): starting nothing")
@@ -119,11 +126,10 @@ async def _run(
             log=_log,
             health_server=early,
         )
-    except ValueError as error:
-        _log.error("%s", error)
+    except ValueError as error:  # the queues and workers selected do not exist or split a queue
         if early is not None:
             await early.close()
-        return EXIT_BAD_INPUT
+        raise SelectionError(str(error)) from None
     except BaseException:
         if early is not None:
             await early.close()
@@ -197,7 +203,6 @@ def main(argv: Sequence[str] | None = None, *, package: str | None, definitions:
         help="log a line per completed job (default off)",
     )
     arguments = parser.parse_args(argv)
-    from ..errors import BullMQCodegenError
     from ..generator import BullMQCodeGen
     from ..generator.settings import project_table
 
