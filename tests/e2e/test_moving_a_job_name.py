@@ -245,3 +245,51 @@ async def test_without_moved_from_the_old_queue_fails_the_jobs_left(
                 await job.result(timeout=10)
     finally:
         await after.close()
+
+
+async def test_a_moved_schedule_never_stops_whichever_queue_starts_first(
+    moved: ModuleType, before: Runtime
+) -> None:
+    from movecase import jobs
+
+    hourly: dict[str, Any] = {"hourly": {"every": 3_600_000, "payload": jobs.Email(to="all")}}
+    old_workers = _workers(jobs, moved=False)
+    old_workers["sendEmail"]["schedules"] = hourly
+    new_email = {**_workers(jobs, moved=True)["sendEmail"], "schedules": hourly}
+    old = Runtime(_config(moved, {"default": {"workers": old_workers}}))
+    new = Runtime(
+        _config(
+            moved,
+            {
+                "emails": {"workers": {"sendEmail": new_email}},
+                "default": {"workers": {"resizeImage": old_workers["resizeImage"]}},
+            },
+        )
+    )
+    routes = [
+        JobRoute(queue="emails", name="sendEmail", schema=jobs.Email, processor=jobs.send_email),
+        JobRoute(
+            queue="default", name="resizeImage", schema=jobs.Image, processor=jobs.resize_image
+        ),
+    ]
+    old_routes = [JobRoute(queue="default", name=r.name, schema=r.schema, processor=r.processor) for r in routes]  # fmt: skip
+    try:
+        async with old.workers(old_routes):
+            pass
+        assert await _scheduler_ids(old, "default") == ["hourly"]
+        # the old queue's workers are redeployed first: the scheduler stays where it was
+        async with new.workers(routes, queues=["default"], exact=True):
+            pass
+        assert await _scheduler_ids(old, "default") == ["hourly"]
+        # then the new queue's: it has its own, and only then is the old one removed
+        async with new.workers(routes, queues=["emails"], exact=True) as group:
+            assert group.schedules["emails"].written == ("hourly",)
+        assert await _scheduler_ids(new, "emails") == ["hourly"]
+        assert await _scheduler_ids(old, "default") == []
+    finally:
+        await old.close()
+        await new.close()
+
+
+async def _scheduler_ids(runtime: Runtime, queue: str) -> list[str]:
+    return sorted(info.id for info in await runtime.queue(queue).schedulers())

@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from .connection import blocking_client, is_connection_error
 from .routes import JobRoute
-from .schedules import ScheduleError, ScheduleSync, declared_schedules, sync_schedules
+from .schedules import (
+    ScheduleError,
+    ScheduleSync,
+    declared_schedules,
+    remove_moved_schedules,
+    sync_schedules,
+)
 from .worker.events import WorkerListener
 from .worker.queue_worker import CloseResult, QueueWorker
 from .worker.settings import QueueWorkerSettings, RouteSettings
@@ -180,13 +186,26 @@ class WorkerGroup:
 
     async def _sync_schedules(self, queue: str, names: list[str]) -> ScheduleSync:
         """Upsert and remove ``queue``'s job schedulers, waiting a while for an unreachable Redis
-        (a worker restarted while Redis restarts); any other error is raised at once."""
-        declared = declared_schedules(self._runtime.config, queue, names)
+        (a worker restarted while Redis restarts); any other error is raised at once.
+
+        A job name that moved away keeps its scheduler here until its new queue has
+        upserted one; then that queue's start removes this one (``movedFrom``).
+        """
+        config = self._runtime.config
+        declared = declared_schedules(config, queue, names)
+        moved = config.moved_from()
+        moved_away = {name for name, former in moved.items() if former == queue}
+        moved_here = {name: moved[name] for name in names if name in moved}
         deadline = time.monotonic() + _REDIS_PATIENCE
         delay = 0.1
         while True:
             try:
-                return await sync_schedules(self._runtime.context(queue), declared)
+                done = await sync_schedules(
+                    self._runtime.context(queue), declared, moved_away=moved_away
+                )
+                for name, former in moved_here.items():
+                    await remove_moved_schedules(self._runtime.context(former), {name})
+                return done
             except Exception as error:
                 cause = error.__cause__ if isinstance(error, ScheduleError) else error
                 unreachable = cause is not None and is_connection_error(cause)

@@ -45,6 +45,7 @@ __all__ = [
     "ScheduleError",
     "ScheduleSync",
     "declared_schedules",
+    "remove_moved_schedules",
     "sync_schedules",
 ]
 
@@ -116,10 +117,14 @@ def declared_schedules(
     return found
 
 
-async def sync_schedules(ctx: QueueContext, declared: Sequence[DeclaredSchedule]) -> ScheduleSync:
+async def sync_schedules(
+    ctx: QueueContext, declared: Sequence[DeclaredSchedule], *, moved_away: Collection[str] = ()
+) -> ScheduleSync:
     """Upsert ``declared`` in ``ctx``'s queue; remove the schedulers that were declared
     before (see :data:`REGISTRY_SUFFIX`) and are not any more, also those of a worker
-    removed from the definitions.
+    removed from the definitions, but not those of the job names ``moved_away`` to
+    another queue: :func:`remove_moved_schedules` removes them once that queue has
+    its own, so the schedule never stops in between.
 
     Schedulers nobody declared in definitions (a Node service's) are never
     touched. Raises :class:`ScheduleError` naming the scheduler that could not
@@ -140,11 +145,34 @@ async def sync_schedules(ctx: QueueContext, declared: Sequence[DeclaredSchedule]
     if declared:
         await ctx.pipeline.execute(pack("SADD", registry, *(schedule.id for schedule in declared)))
     keep = {schedule.id for schedule in declared}
+    stale = {
+        scheduler_id: name
+        for scheduler_id, name in (await _registered(ctx, registry)).items()
+        if scheduler_id not in keep and name not in moved_away
+    }
+    removed = await _remove(ctx, registry, stale, "no longer declared")
+    return ScheduleSync(tuple(written), tuple(unchanged), removed)
+
+
+async def remove_moved_schedules(ctx: QueueContext, names: Collection[str]) -> tuple[str, ...]:
+    """Remove the schedulers declared in ``ctx``'s queue for job names that moved away (their
+    new queue has just upserted its own); the ids removed."""
+    registry = ctx.keys[""] + REGISTRY_SUFFIX
+    moved = {
+        scheduler_id: name
+        for scheduler_id, name in (await _registered(ctx, registry)).items()
+        if name in names
+    }
+    return await _remove(ctx, registry, moved, "its job name moved to another queue")
+
+
+async def _remove(
+    ctx: QueueContext, registry: str, schedulers: dict[str, str | None], why: str
+) -> tuple[str, ...]:
+    """Remove ``schedulers`` (id → job name, ``None`` when already gone) and forget them."""
     removed: list[str] = []
-    for scheduler_id, name in (await _registered(ctx, registry)).items():
-        if scheduler_id in keep:
-            continue
-        if name is not None:  # declared here once: its worker changed, or is gone
+    for scheduler_id, name in schedulers.items():
+        if name is not None:
             try:
                 await ctx.commands["removeJobScheduler"](
                     keys=[ctx.keys["repeat"], ctx.keys["delayed"], ctx.keys["events"]],
@@ -153,11 +181,11 @@ async def sync_schedules(ctx: QueueContext, declared: Sequence[DeclaredSchedule]
             except Exception as error:
                 raise ScheduleError(
                     f"cannot remove job scheduler {scheduler_id!r} of job {name!r} "
-                    f"in queue {ctx.name!r} (no longer declared): {error}"
+                    f"in queue {ctx.name!r} ({why}): {error}"
                 ) from error
             removed.append(scheduler_id)
         await ctx.pipeline.execute(pack("SREM", registry, scheduler_id))
-    return ScheduleSync(tuple(written), tuple(unchanged), tuple(removed))
+    return tuple(removed)
 
 
 # -- upsert ---------------------------------------------------------------------------------
