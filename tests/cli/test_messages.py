@@ -121,6 +121,9 @@ def test_files_of_yours_in_the_output_folder(ops_root: Path) -> None:
         f"  {out / 'producers.py'}: {refusal}\n"
         f"  {out / 'queues.py'}: {refusal}\n"
     )
+    # --check says the same (regenerating could not fix it), not "run generate"
+    check = cli(ops_root, "generate", "-c", "ops/jobs.py", "--check")
+    assert (check.returncode, check.stdout, check.stderr) == (2, "", two.stderr)
 
 
 def test_problems_in_the_definitions_are_counted(tmp_path: Path) -> None:
