@@ -330,3 +330,28 @@ def test_moved_from_must_name_another_queue_and_drained_queues_must_agree() -> N
         "queue 'gone', options.lockDuration: workers of one queue share one BullMQ worker, so "
         "they must agree on lockDuration: c=1000, d=2000",
     ]
+
+
+def test_an_unknown_key_does_not_hide_the_other_problems_of_its_worker() -> None:
+    found = problems(
+        {
+            "q": {
+                "workers": {
+                    "w": {
+                        "processor": process,
+                        "options": {  # type: ignore[typeddict-unknown-key]
+                            "autorun": False,
+                            "maxStartedAttempts": 0,
+                            "skipStalledCheck": False,
+                        },
+                    },
+                    "v": {"processor": process, "options": {"skipStalledCheck": True}},
+                }
+            }
+        }
+    )
+    assert [problem.split(": ", 1)[0] for problem in found] == [
+        "queue 'q', worker 'w', options",
+        "queue 'q', worker 'w', options.maxStartedAttempts",
+        "queue 'q', options.skipStalledCheck",
+    ]

@@ -96,11 +96,13 @@ def validate_definitions(
         problems.extend(_structure_problems(errors))
         # Keep checking the parts whose structure is right, so one typo does not hide the rest.
         validated = typing.cast("dict[str, QueueDefinition]", dict(raw))
-    broken = _Broken(errors)
+    # An unknown key leaves the rest of its dict checkable; a wrong value does not.
+    blocking = [error for error in errors if error["type"] != "extra_forbidden"]
+    broken = _Broken(blocking)
     for queue_name, queue in validated.items():
         if not broken.at((queue_name,)) and not broken.at((queue_name, "workers")):
             problems.extend(_queue_problems(queue_name, queue, broken))
-    if not errors:
+    if not blocking:
         problems.extend(moved_problems(validated))
         for former, workers in drained_queues(validated).items():
             problems.extend(_shared_option_problems(former, workers))
