@@ -18,6 +18,7 @@ from .._version import __version__
 from ..errors import BullMQCodegenError
 from .common import ConfigOption, OutOption, err, fail, report, say
 from .deploy import deploy
+from .export import export_app
 from .moves import moved
 from .workers import workers_app
 
@@ -32,6 +33,7 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: [tool.bullmq-codegen] prints as written, no escape codes
 )
 app.add_typer(workers_app, name="workers")
+app.add_typer(export_app, name="export")
 # short help of their own: the command list shows at most ~60 characters of the first line
 app.command(short_help="Write the deployment files of TARGET.")(deploy)
 app.command(short_help="Count the jobs of moved job names left in their old queue.")(moved)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
@@ -20,7 +22,7 @@ from .importer import DefinitionsTarget, imported, parse_target, shown_path
 from .model import DefinitionsModel, QueueModel, SymbolRef, TypeExpr, WorkerModel
 from .source import SourceIndex
 
-__all__ = ["GENERATED_NAMES", "load_definitions"]
+__all__ = ["GENERATED_NAMES", "load_definitions", "loaded_definitions"]
 
 GENERATED_NAMES = frozenset(
     {
@@ -67,9 +69,20 @@ def load_definitions(spec: str, cwd: Path | None = None) -> DefinitionsModel:
 
     Raises :class:`DefinitionError` listing every problem found.
     """
+    with loaded_definitions(spec, cwd) as (model, _):
+        return model
+
+
+@contextmanager
+def loaded_definitions(
+    spec: str, cwd: Path | None = None
+) -> Iterator[tuple[DefinitionsModel, QueueConfig]]:
+    """The definitions ``spec`` names, described, and their ``QueueConfig`` itself, while the
+    module stays imported (its user modules are forgotten on exit, as for
+    :func:`load_definitions`)."""
     target = parse_target(spec, cwd or Path.cwd())
     with imported(target) as module:
-        return _build(target, module)
+        yield _build(target, module), _find_config(target, module)[1]
 
 
 def _build(target: DefinitionsTarget, module: ModuleType) -> DefinitionsModel:

@@ -1,0 +1,91 @@
+"""``bullmq-codegen export jsonschema|...``: the queues' contract for other languages and tools."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ..errors import BullMQCodegenError
+from .common import ConfigOption, err, fail, report, say
+
+if TYPE_CHECKING:
+    from ..contract import Contract
+
+__all__ = ["export_app"]
+
+export_app = typer.Typer(
+    help="Export the queues' contract (payload and result schemas) for other languages.",
+    no_args_is_help=True,
+)
+
+ExportOutOption = Annotated[
+    Path, typer.Option("--out", "-o", metavar="DIR", help="Where to write.")
+]
+CheckOption = Annotated[
+    bool,
+    typer.Option("--check", help="Write nothing; print a diff and exit 1 if files are stale."),
+]
+
+EXIT_STALE = 1
+EXIT_BAD_INPUT = 2
+
+
+@export_app.command()
+def jsonschema(
+    config: ConfigOption = None, out: ExportOutOption = Path("schemas"), check: CheckOption = False
+) -> None:
+    """One JSON Schema per payload and result (<queue>.<job>.payload.schema.json,
+    <queue>.<job>.result.schema.json) and contract.json, which diff --against reads."""
+    from ..contract.jsonschema import render_jsonschema
+
+    export(config, out, check, render_jsonschema, "*.json")
+
+
+def export(
+    config: str | None,
+    out: Path,
+    check: bool,
+    render: Callable[[Contract], Mapping[str, str]],
+    pattern: str,
+) -> None:
+    """Render the contract of the project's definitions with ``render`` into ``out``, or
+    compare (``check``); exit as ``generate`` does (1 stale, 2 bad input)."""
+    from ..contract import load_contract
+    from ..generator.output import check_files, write_files
+    from ..generator.settings import resolve_settings
+
+    out_dir = out if out.is_absolute() else Path.cwd() / out
+    try:
+        settings = resolve_settings(
+            config=config, out_dir=None, templates_dir=None, cwd=Path.cwd().resolve()
+        )
+        files = render(load_contract(settings.config, settings.base_dir))
+        if check:
+            result = check_files(out_dir, files, pattern)
+            if result.current:
+                say.print(f"{out_dir} is up to date")
+                return
+            sys.stdout.write(result.diff)
+            for kind, names in (
+                ("stale", result.stale),
+                ("missing", result.missing),
+                ("extra", result.extra),
+            ):
+                for name in names:
+                    err.print(f"{kind}: {out_dir / name}")
+            fail("the export is not current: run it again without --check")
+            raise typer.Exit(EXIT_STALE)
+        written = write_files(out_dir, files, pattern)
+    except BullMQCodegenError as error:
+        report(error)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    for name in written.written:
+        say.print(f"wrote {out_dir / name}")
+    for name in written.removed:
+        say.print(f"removed {out_dir / name} (no longer exported)")
+    if not written.written and not written.removed:
+        say.print(f"{out_dir} is up to date")

@@ -1,0 +1,117 @@
+"""Building the contract from a definitions module: one JSON Schema per payload and result.
+
+Payloads are described as the worker validates them (Pydantic's validation
+mode, by alias): what any producer may send, a defaulted field optional.
+Results are described as the worker stores them (serialization mode, by
+alias, computed fields left out as they are when stored): what a reader gets.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, cast
+
+from pydantic import TypeAdapter
+
+from ..definitions.config import QueueConfig
+from ..definitions.schedules import schedule_payload_json
+from ..loader.build import loaded_definitions
+from ..loader.model import DefinitionsModel
+from ..runtime.job_options import name_defaults
+from ..runtime.results import ResultType
+from .model import Contract, JobContract, ScheduleContract
+
+__all__ = ["build_contract", "load_contract"]
+
+_REPEAT_KEYS = ("every", "pattern", "tz", "limit", "startDate", "endDate", "immediately")
+
+
+def load_contract(spec: str, cwd: Path | None = None) -> Contract:
+    """The contract of the definitions ``spec`` names (``path.py`` or ``module``, ``:attr``).
+
+    Raises :class:`~bullmq_codegen.DefinitionError` as ``generate`` does.
+    """
+    with loaded_definitions(spec, cwd) as (model, config):
+        return build_contract(model, config)
+
+
+def build_contract(model: DefinitionsModel, config: QueueConfig) -> Contract:
+    """The contract of loaded definitions."""
+    jobs: list[JobContract] = []
+    for queue in model.queues:
+        for worker in queue.workers:
+            definition = config.worker(queue.name, worker.name)
+            schema = definition.get("schema")
+            hint: Any = ResultType.of(definition["processor"]).hint
+            jobs.append(
+                JobContract(
+                    queue=queue.name,
+                    name=worker.name,
+                    payload=(
+                        None
+                        if schema is None
+                        else schema.model_json_schema(by_alias=True, mode="validation")
+                    ),
+                    payload_model=None if schema is None else schema.__name__,
+                    result=_without_computed(
+                        TypeAdapter(hint).json_schema(by_alias=True, mode="serialization")
+                    ),
+                    result_type=worker.result.expression,
+                    job_options=_plain(name_defaults(config, queue.name, worker.name)),
+                    worker_options=_plain(definition.get("options", {})),
+                    schedules=tuple(
+                        ScheduleContract(
+                            id=scheduler_id,
+                            repeat=_plain({k: v for k, v in s.items() if k in _REPEAT_KEYS}),
+                            payload=json.loads(schedule_payload_json(s, schema))
+                            if "payload" in s
+                            else None,
+                            job_options=_plain(s.get("jobOptions", {})),
+                        )
+                        for scheduler_id, s in definition.get("schedules", {}).items()
+                    ),
+                    derived=tuple(key for key in ("jobId", "deduplication") if key in definition),
+                    moved_from=definition.get("movedFrom"),
+                )
+            )
+    return Contract(source=model.source, prefix=config.prefix, jobs=tuple(jobs))
+
+
+def _plain(value: Mapping[str, Any]) -> dict[str, Any]:
+    """``value`` as JSON data (option dicts hold only JSON values; dates become ISO text)."""
+    loaded: dict[str, Any] = json.loads(json.dumps(value, default=str))
+    return loaded
+
+
+def _without_computed(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` without the ``readOnly`` (computed) properties, which stored results lack."""
+    stripped = _strip(schema)
+    assert isinstance(stripped, dict)
+    return cast("dict[str, Any]", stripped)
+
+
+def _strip(node: object) -> object:
+    if isinstance(node, list):
+        return [_strip(item) for item in cast("list[object]", node)]
+    if not isinstance(node, dict):
+        return node
+    result = {str(key): _strip(value) for key, value in cast("dict[object, object]", node).items()}
+    properties = result.get("properties")
+    if isinstance(properties, dict):
+        kept: dict[str, object] = {
+            str(name): value
+            for name, value in cast("dict[object, object]", properties).items()
+            if not (isinstance(value, dict) and cast("dict[str, object]", value).get("readOnly"))
+        }
+        if len(kept) != len(cast("dict[object, object]", properties)):
+            result["properties"] = kept
+            required = [
+                name for name in cast("list[str]", result.get("required", [])) if name in kept
+            ]
+            if required:
+                result["required"] = required
+            else:
+                result.pop("required", None)
+    return result
