@@ -16,8 +16,10 @@ STOREFRONT = ROOT / "examples" / "storefront" / "jobs.py"
 
 def export(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bullmq_codegen", "export", "jsonschema", "-c", str(STOREFRONT)]
-        + ["--out", str(out), *extra],
+        [
+            *(sys.executable, "-m", "bullmq_codegen", "export", "jsonschema"),
+            *("-c", str(STOREFRONT), "--out", str(out), *extra),
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -29,7 +31,8 @@ def test_the_contract_reads_back_and_describes_each_job() -> None:
     files = render_jsonschema(contract)
     assert Contract.from_json(json.loads(files["contract.json"])) == contract
     order = contract.job("orders", "placeOrder")
-    assert order is not None and order.payload is not None
+    assert order is not None
+    assert order.payload is not None
     assert order.payload_model == "Order"
     assert order.payload["required"] == ["orderId", "items"]  # by alias, as the wire has it
     assert (order.result_type, order.result["required"]) == ("Receipt", ["orderId", "total_cents"])
