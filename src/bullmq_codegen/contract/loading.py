@@ -18,7 +18,7 @@ from pydantic import TypeAdapter
 from ..definitions.config import QueueConfig
 from ..definitions.schedules import schedule_payload_json
 from ..loader.build import loaded_definitions
-from ..loader.model import DefinitionsModel
+from ..loader.model import DefinitionsModel, SymbolRef
 from ..runtime.job_options import name_defaults
 from ..runtime.results import ResultType
 from .model import Contract, JobContract, ScheduleContract
@@ -74,9 +74,15 @@ def build_contract(model: DefinitionsModel, config: QueueConfig) -> Contract:
                     ),
                     derived=tuple(key for key in ("jobId", "deduplication") if key in definition),
                     moved_from=definition.get("movedFrom"),
+                    processor=_qualified(worker.processor),
                 )
             )
     return Contract(source=model.source, prefix=config.prefix, jobs=tuple(jobs))
+
+
+def _qualified(ref: SymbolRef) -> str:
+    """``module.qualname`` of a module-level object (``app.jobs.Handlers.send``)."""
+    return f"{ref.module}.{ref.name}{ref.attribute_path}"
 
 
 def _plain(value: Mapping[str, Any]) -> dict[str, Any]:

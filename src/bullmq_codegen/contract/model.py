@@ -55,6 +55,9 @@ class JobContract:
     """What Python derives from the payload before adding (``jobId``, ``deduplication``):
     producers in other languages must derive it alike."""
     moved_from: str | None = None
+    processor: str = ""
+    """The processor that serves the job, as ``module.qualname`` (``app.jobs.send_email``);
+    empty in a contract read from an export that predates it."""
 
     @property
     def key(self) -> str:
@@ -110,6 +113,7 @@ class Contract:
                     ],
                     "derived": list(job.derived),
                     "movedFrom": job.moved_from,
+                    "processor": job.processor,
                 }
                 for job in self.jobs
             ],
@@ -152,6 +156,7 @@ class Contract:
                     ),
                     derived=tuple(job["derived"]),
                     moved_from=job["movedFrom"],
+                    processor=job.get("processor", ""),
                 )
                 for job in jobs
             ),

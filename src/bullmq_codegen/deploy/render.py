@@ -19,7 +19,7 @@ from ..loader.model import DefinitionsModel
 from .environment import container_env, variables_read
 from .settings import DeployError, DeploySettings
 
-__all__ = ["TARGETS", "UV_IMAGE_VERSION", "render_target"]
+__all__ = ["TARGETS", "UV_IMAGE_VERSION", "queue_slug", "render_target"]
 
 UV_IMAGE_VERSION = "0.13.9"
 """The ghcr.io/astral-sh/uv image the Dockerfile copies uv from (``--build-arg UV_VERSION``)."""
@@ -43,7 +43,8 @@ def _file_name(template: str, settings: DeploySettings) -> str:
     return f"{settings.name}-workers.service" if template == "workers.service" else template
 
 
-def _slug(name: str) -> str:
+def queue_slug(name: str) -> str:
+    """``name`` as Kubernetes names it (``emailSend`` → ``email-send``)."""
     return re.sub(r"[^a-z0-9]+", "-", re.sub(r"([a-z0-9])([A-Z])", r"\1-\2", name).lower()).strip(
         "-"
     )
@@ -79,7 +80,7 @@ def render_target(
         "read": read,
         "container": container_env(read, settings.env),
         "root": _relative(project_dir / settings.app_dir, out_dir),
-        "groups": [{"queue": queue.name, "slug": _slug(queue.name)} for queue in model.queues],
+        "groups": [{"queue": queue.name, "slug": queue_slug(queue.name)} for queue in model.queues],
         "health_args": ["--health-port", str(settings.health_port), "--health-host", "0.0.0.0"],
         "redis_timeout_s": math.ceil(settings.redis_timeout_ms / 1000),
         "startup_period": _STARTUP_PERIOD,
