@@ -32,7 +32,7 @@ from bullmq_codegen.deploy.render import UV_IMAGE_VERSION
 from bullmq_codegen.testing import RedisSource, free_port
 
 from ..helpers import ROOT
-from .test_deploy import deploy, project
+from .test_deploy import cli, deploy, project
 
 
 @dataclass
@@ -116,9 +116,10 @@ def test_the_dockerfile(dockerfile: str) -> None:
     assert runtime.all("COPY") == ["--from=builder /app /app"]
     assert runtime.all("USER") == ["app"]
     assert "useradd --uid 1000" in runtime.all("RUN")[0]
-    # with the values compose gives the Redis variables the definitions read
+    # with the values compose gives the Redis variables the definitions read, "0" for the rest
     assert runtime.all("RUN")[1] == (
-        "env REDIS_HOST=redis REDIS_PORT=6379 bullmq-codegen generate --check"
+        "env REDIS_HOST=redis REDIS_PORT=6379 BULLMQ_PREFIX=0 REDIS_DB=0 REDIS_PASSWORD=0 "
+        "bullmq-codegen generate --check"
     )
     assert runtime.env()["PATH"] == "/app/.venv/bin:$PATH"
     assert runtime.all("WORKDIR") == ["/app", "/app"]
@@ -397,3 +398,28 @@ def test_the_image_builds_and_runs(tmp_path: Path) -> None:
         _docker("rm", "-f", workers, f"{tag}-redis")
         _docker("network", "rm", tag)
         _docker("rmi", "-f", tag)
+
+
+def test_the_build_check_imports_definitions_that_require_a_secret(tmp_path: Path) -> None:
+    root = project(tmp_path, "")
+    definitions = root / "app" / "queues" / "queue_definitions.py"
+    definitions.write_text(
+        definitions.read_text().replace(
+            'os.environ.get("REDIS_PASSWORD")', 'os.environ["SHOP_REDIS_PASSWORD"]'
+        )
+    )
+    assert cli(root, "generate", SHOP_REDIS_PASSWORD="set").returncode == 0
+    dockerfile = deploy(
+        root, "docker", "Dockerfile", "Dockerfile.dockerignore", SHOP_REDIS_PASSWORD="x"
+    )
+    _, (_, _, runtime) = parse(dockerfile["Dockerfile"])
+    check = runtime.all("RUN")[1]
+    assert "SHOP_REDIS_PASSWORD=0 " in check
+    # the step as the build runs it, where no such variable is set
+    environment = {key: value for key, value in os.environ.items() if "REDIS" not in key}
+    environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"
+    done = subprocess.run(
+        ["sh", "-c", check], cwd=root, env=environment, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "is up to date" in done.stdout
