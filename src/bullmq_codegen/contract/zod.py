@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from ..errors import BullMQCodegenError
@@ -104,6 +104,11 @@ class Declaration:
     name: str
     expression: str
     description: str | None = None
+    annotation: str | None = None
+    """The const's type (``z.ZodType<TreeOutput, TreeInput>``) when it is recursive: TypeScript
+    cannot infer it, so :attr:`types` spell its output and input types."""
+    types: tuple[str, ...] = ()
+    """Type aliases the annotation names: ``TreeOutput = { value: number; ... }``."""
 
 
 def identifier(text: str) -> str:
@@ -114,18 +119,25 @@ def identifier(text: str) -> str:
     return name + "_" if name in _RESERVED else name
 
 
-def zod_schema(schema: JsonSchema, where: str) -> str:
+def zod_schema(schema: JsonSchema, where: str, *, typescript: bool = False) -> str:
     """One Zod 4 expression (``z`` in scope) accepting what ``schema`` accepts.
 
     Named models of ``schema`` (its ``$defs``) are declared inside an arrow function
-    called at once. ``where`` names the schema in errors (:class:`ExportError`).
+    called at once. JavaScript by default; ``typescript`` adds the types recursive
+    models need. ``where`` names the schema in errors (:class:`ExportError`).
     """
     namespace = ZodNamespace()
     expression = namespace.add(schema, where)
     if not namespace.declarations:
         return expression
-    body = "".join(f"  const {d.name} = {d.expression};\n" for d in namespace.declarations)
-    return f"(() => {{\n{body}  return {expression};\n}})()"
+    lines: list[str] = []
+    for declaration in namespace.declarations:
+        if typescript:
+            lines.extend(f"  type {alias};" for alias in declaration.types)
+        annotation = f": {declaration.annotation}" if typescript and declaration.annotation else ""
+        lines.append(f"  const {declaration.name}{annotation} = {declaration.expression};")
+    body = "\n".join(lines)
+    return f"(() => {{\n{body}\n  return {expression};\n}})()"
 
 
 class ZodNamespace:
@@ -142,6 +154,8 @@ class ZodNamespace:
         self._taken: set[str] = set(reserved)
         self._known: dict[str, str] = {}
         """Identity of a model (name and closure) → its declared name."""
+        self.annotated: set[str] = set()
+        """The recursive models, whose declarations carry their type."""
 
     @property
     def declarations(self) -> Sequence[Declaration]:
@@ -162,6 +176,12 @@ class ZodNamespace:
         return self._known.get(identity)
 
     def allocate(self, base: str, variant: str, identity: str) -> str:
+        name = self.take(base, variant)
+        self._known[identity] = name
+        return name
+
+    def take(self, base: str, variant: str = "") -> str:
+        """A free name from ``base`` (``variant`` appended, then a number, when taken)."""
         stem = identifier(base)
         candidates = [stem, stem + variant] if variant else [stem]
         name = next((c for c in candidates if c not in self._taken), None)
@@ -171,7 +191,6 @@ class ZodNamespace:
             name = candidate if candidate not in self._taken else None
             number += 1
         self._taken.add(name)
-        self._known[identity] = name
         return name
 
     def is_declared(self, name: str) -> bool:
@@ -184,6 +203,8 @@ class ZodNamespace:
 
 _ROOT = "#"
 """The key of a document's root model among its definitions."""
+_MODES = ("output", "input")
+"""What a parsed value is, what a caller may pass (``.default()`` fields optional)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +232,8 @@ class _Document:
             self.defs[_ROOT] = self.root
         self.names: dict[str, str] = {}
         self.visiting: set[str] = set()
+        self.aliases: dict[str, dict[str, str]] = {}
+        """A recursive model's key → its type aliases by mode (``output``, ``input``)."""
 
     def error(self, path: Sequence[str], message: str) -> ExportError:
         place = ".".join(path)
@@ -246,6 +269,9 @@ class _Document:
             return known
         name = self.namespace.allocate(self.def_name(key), self.variant, identity)
         self.names[key] = name
+        if self._recursive(key):
+            self.aliases[key] = {m: self.namespace.take(f"{name}{m.title()}") for m in _MODES}
+            self.namespace.annotated.add(name)
         self.visiting.add(key)
         for ref in _refs(self.defs[key]):  # declare what it uses first
             if ref in self.defs and ref not in self.visiting:
@@ -259,11 +285,33 @@ class _Document:
                 "(Zod infers recursion only through object properties)",
             )
         description = body.get("description")
-        self.namespace.declare(
-            Declaration(name, converted.code, description if isinstance(description, str) else None)
+        declaration = Declaration(
+            name, converted.code, description if isinstance(description, str) else None
         )
+        if key in self.aliases:
+            aliases = self.aliases[key]
+            declaration = replace(
+                declaration,
+                annotation=f"z.ZodType<{aliases['output']}, {aliases['input']}>",
+                types=tuple(f"{aliases[m]} = {self.ts_type(body, m)}" for m in _MODES),
+            )
+        self.namespace.declare(declaration)
         self.visiting.discard(key)
         return name
+
+    def _recursive(self, key: str) -> bool:
+        """Whether the model ``key`` refers to itself, directly or through other models."""
+        seen: set[str] = set()
+        pending = _refs(self.defs[key])
+        while pending:
+            current = pending.pop()
+            if current == key:
+                return True
+            if current in seen or current not in self.defs:
+                continue
+            seen.add(current)
+            pending.extend(_refs(self.defs[current]))
+        return False
 
     def _identity(self, key: str) -> str:
         """The model's name and everything it refers to: equal identities are one model."""
@@ -288,8 +336,81 @@ class _Document:
         return _Expr(
             name,
             lazy=not self.namespace.is_declared(name),
-            object_ref=_is_object(self.defs[key]),
+            # an annotated model is a ZodType to TypeScript, which discriminated unions refuse
+            object_ref=_is_object(self.defs[key]) and name not in self.namespace.annotated,
         )
+
+    # -- TypeScript types of recursive models ------------------------------------------------------
+
+    def ts_type(self, node: object, mode: str) -> str:
+        """The TypeScript type of what ``node`` (converted already) gives (``mode`` output) or
+        takes (input)."""
+        if not isinstance(node, Mapping):
+            return _JSON_TYPE if node is True else "never"
+        schema = cast("JsonSchema", node)
+        if "$ref" in schema:
+            key = str(schema["$ref"]).removeprefix("#/$defs/")
+            if key in self.aliases:
+                return self.aliases[key][mode]
+            return f"z.{mode}<typeof {self.names[key]}>"
+        if "const" in schema:
+            return _js(schema["const"])
+        if "enum" in schema:
+            return " | ".join(_js(v) for v in cast("list[object]", schema["enum"]))
+        members = schema.get("anyOf", schema.get("oneOf", schema.get("allOf")))
+        if members is not None:
+            return _union(self.ts_type(m, mode) for m in cast("list[object]", members))
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            return _union(
+                self.ts_type({**schema, "type": k}, mode) for k in cast("list[object]", kind)
+            )
+        if kind is None and ("properties" in schema or "additionalProperties" in schema):
+            kind = "object"
+        simple = {"string": "string", "integer": "number", "number": "number"}
+        if kind in simple or kind in ("boolean", "null"):
+            return simple.get(str(kind), str(kind))
+        if kind == "array":
+            return self.ts_array(schema, mode)
+        if kind == "object":
+            return self.ts_object(schema, mode)
+        return _JSON_TYPE
+
+    def ts_array(self, schema: JsonSchema, mode: str) -> str:
+        items = schema.get("items")
+        if "prefixItems" not in schema:
+            return f"Array<{_JSON_TYPE if items is None else self.ts_type(items, mode)}>"
+        members = [self.ts_type(m, mode) for m in cast("list[object]", schema["prefixItems"])]
+        if items is not False and schema.get("maxItems") != len(members):
+            rest = _JSON_TYPE if items is None else self.ts_type(items, mode)
+            members.append(f"...Array<{rest}>")
+        return f"[{', '.join(members)}]"
+
+    def ts_object(self, schema: JsonSchema, mode: str) -> str:
+        extra: object = schema.get("additionalProperties")
+        value = _JSON_TYPE if extra in (None, True) else self.ts_type(extra, mode)
+        if "properties" not in schema and extra is not False:
+            patterns = schema.get("patternProperties")
+            if isinstance(patterns, Mapping):
+                value = self.ts_type(next(iter(cast("JsonSchema", patterns).values())), mode)
+            names: JsonSchema = schema.get("propertyNames") or {}
+            if "enum" in names or "const" in names:
+                return f"Partial<Record<{self.ts_type(names, mode)}, {value}>>"
+            return f"Record<string, {value}>"
+        required = cast("list[str]", schema.get("required", []))
+        fields: list[str] = []
+        properties = cast("Mapping[str, JsonSchema]", schema.get("properties", {}))
+        for name, prop in properties.items():
+            defaulted = "default" in prop
+            optional = name not in required and (mode == "input" or not defaulted)
+            type_ = self.ts_type(prop, mode)
+            fields.append(
+                f"{_key(name)}?: {type_} | undefined" if optional else f"{_key(name)}: {type_}"
+            )
+        shape = "{ " + "; ".join(fields) + " }" if fields else "{}"
+        if extra is False or extra is None:
+            return shape
+        return f"{shape} & {{ [key: string]: {'unknown' if extra is True else value} }}"
 
     # -- schemas ---------------------------------------------------------------------------------
 
@@ -306,6 +427,8 @@ class _Document:
             return self.reference(schema["$ref"], path)
         if "const" in schema:
             self.only(schema, path, {"const", "type"})
+            if isinstance(schema["const"], dict | list):
+                raise self.error(path, "a 'const' object or array")
             return _Expr(f"z.literal({_js(schema['const'])})")
         if "enum" in schema:
             self.only(schema, path, {"enum", "type"})
@@ -593,6 +716,11 @@ class _Document:
 
 
 _MISSING = object()
+_JSON_TYPE = "z.core.util.JSONType"
+
+
+def _union(types: Iterable[str]) -> str:
+    return "(" + " | ".join(types) + ")"
 
 
 def _child(path: Sequence[str], suffix: str) -> list[str]:
@@ -643,8 +771,8 @@ def _refs(node: object) -> list[str]:
     def walk(item: object) -> None:
         if isinstance(item, Mapping):
             for key, value in cast("JsonSchema", item).items():
-                if key == "$ref" and isinstance(value, str) and value.startswith("#/$defs/"):
-                    name = value.removeprefix("#/$defs/")
+                if key == "$ref" and isinstance(value, str):
+                    name = _ROOT if value == "#" else value.removeprefix("#/$defs/")
                     if name not in found:
                         found.append(name)
                 else:
