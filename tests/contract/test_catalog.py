@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -37,11 +38,14 @@ queue_config = create_queue_config(
 
 
 def catalog(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    # the examples read their key prefix from BULLMQ_PREFIX: the catalogs show the default
+    environment = {key: value for key, value in os.environ.items() if key != "BULLMQ_PREFIX"}
     return subprocess.run(
         [sys.executable, "-m", "bullmq_codegen", "catalog", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
+        env=environment,
     )
 
 
