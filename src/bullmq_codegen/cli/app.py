@@ -34,7 +34,9 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: [tool.bullmq-codegen] prints as written, no escape codes
 )
 app.add_typer(workers_app, name="workers")
-app.add_typer(export_app, name="export")
+app.add_typer(
+    export_app, name="export", short_help="Export the queues' contract (JSON Schema, TypeScript)."
+)
 # short help of their own: the command list shows at most ~60 characters of the first line
 app.command(short_help="Write the deployment files of TARGET.")(deploy)
 app.command(short_help="Count the jobs of moved job names left in their old queue.")(moved)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
@@ -76,7 +76,7 @@ def load_definitions(spec: str, cwd: Path | None = None) -> DefinitionsModel:
 @contextmanager
 def loaded_definitions(
     spec: str, cwd: Path | None = None
-) -> Iterator[tuple[DefinitionsModel, QueueConfig]]:
+) -> Generator[tuple[DefinitionsModel, QueueConfig], None, None]:
     """The definitions ``spec`` names, described, and their ``QueueConfig`` itself, while the
     module stays imported (its user modules are forgotten on exit, as for
     :func:`load_definitions`)."""
