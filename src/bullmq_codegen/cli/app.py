@@ -19,6 +19,7 @@ from ..errors import BullMQCodegenError
 from .catalog import catalog
 from .common import ConfigOption, OutOption, err, fail, report, say
 from .deploy import deploy
+from .diff import diff
 from .export import export_app
 from .moves import moved
 from .workers import workers_app
@@ -41,6 +42,7 @@ app.add_typer(
 app.command(short_help="Write the deployment files of TARGET.")(deploy)
 app.command(short_help="Count the jobs of moved job names left in their old queue.")(moved)
 app.command(short_help="Write a Markdown catalog of every queue and job.")(catalog)
+app.command(short_help="Report contract changes that break jobs in flight.")(diff)
 
 EXIT_STALE = 1
 EXIT_BAD_INPUT = 2
