@@ -45,6 +45,19 @@ def jsonschema(
     export(config, out, check, render_jsonschema, "*.json")
 
 
+@export_app.command(short_help="TypeScript producers for Node services (Zod 4, BullMQ).")
+def ts(
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Where to write.")],
+    config: ConfigOption = None,
+    check: CheckOption = False,
+) -> None:
+    """TypeScript producers for Node services: Zod schemas and types of every payload and
+    result, typed BullMQ queues, enqueue functions validating before Redis (Zod 4, BullMQ 6)."""
+    from ..contract.typescript import render_typescript
+
+    export(config, out, check, render_typescript, "*.ts")
+
+
 def export(
     config: str | None,
     out: Path,

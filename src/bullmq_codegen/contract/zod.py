@@ -64,9 +64,11 @@ _RESERVED = frozenset(
     true try typeof var void while with implements interface let package private protected public
     static yield await arguments eval undefined NaN Infinity any unknown never string number
     boolean symbol object bigint type as from of async get set declare namespace module z
+    Array Object Partial Record
     """.split()  # noqa: SIM905 (a list of words)
 )
-"""Words a generated name may not be (JavaScript's reserved words, TypeScript's type names)."""
+"""Names a model may not take: JavaScript's reserved words, TypeScript's type names, and
+the globals and imports the generated schemas use."""
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _DATETIME = "z.iso.datetime({ offset: true, local: true })"
 _TIME = r"z.string().regex(/^\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$/)"
@@ -135,7 +137,7 @@ def zod_schema(schema: JsonSchema, where: str, *, typescript: bool = False) -> s
         if typescript:
             lines.extend(f"  type {alias};" for alias in declaration.types)
         annotation = f": {declaration.annotation}" if typescript and declaration.annotation else ""
-        lines.append(f"  const {declaration.name}{annotation} = {declaration.expression};")
+        lines.append(f"  const {declaration.name}{annotation} = {_indent(declaration.expression)};")
     body = "\n".join(lines)
     return f"(() => {{\n{body}\n  return {expression};\n}})()"
 
@@ -525,17 +527,19 @@ class _Document:
                 path,
                 f"the string format {fmt!r} (exported formats: {', '.join(sorted(_FORMATS))})",
             )
-        for keyword, op, noun in (("minLength", ">=", "at least"), ("maxLength", "<=", "at most")):
-            if keyword in schema:
-                bound = self.count(schema, keyword, path)
-                message = _js(f"Must have {noun} {bound} character{'s' if bound != 1 else ''}")
-                code += f".refine((s) => [...s].length {op} {bound}, {message})"
         if "pattern" in schema:
+            if code.startswith("z.union"):
+                raise self.error(path, f"a pattern on the string format {fmt!r}")
             try:
                 regex = js_regex(str(schema["pattern"]))
             except PatternError as error:
                 raise self.error(path, f"the pattern: {error}") from None
             code += f".regex({regex})"
+        for keyword, op, noun in (("minLength", ">=", "at least"), ("maxLength", "<=", "at most")):
+            if keyword in schema:
+                bound = self.count(schema, keyword, path)
+                message = _js(f"Must have {noun} {bound} character{'s' if bound != 1 else ''}")
+                code += f".refine((s) => [...s].length {op} {bound}, {message})"
         return _Expr(code)
 
     def count(self, schema: JsonSchema, keyword: str, path: Sequence[str]) -> int:
@@ -678,7 +682,7 @@ class _Document:
                 )
             )
         extra = schema.get("additionalProperties")
-        body = "{ " + ", ".join(fields) + " }" if fields else "{}"
+        body = "{" + "".join(f"\n  {_indent(f)}," for f in fields) + "\n}" if fields else "{}"
         if extra is False:
             code = f"z.strictObject({body})"
         elif extra is True:
@@ -717,6 +721,11 @@ class _Document:
 
 _MISSING = object()
 _JSON_TYPE = "z.core.util.JSONType"
+
+
+def _indent(code: str) -> str:
+    """``code`` with its second and later lines indented two more spaces."""
+    return code.replace("\n", "\n  ")
 
 
 def _union(types: Iterable[str]) -> str:
