@@ -88,7 +88,7 @@ def test_what_is_carried_over() -> None:
     # what Python derives from the payload is the caller's to pass
     assert "The Python producers derive `jobId` from the payload; this one does not" in producers
     assert "derive `deduplication` from the payload" in producers
-    assert "...DEFAULT_JOB_OPTIONS.chargeCard, ...opts" in producers
+    assert "      ...DEFAULT_JOB_OPTIONS.chargeCard,\n      ...opts,\n" in producers
 
 
 def test_check_reports_a_stale_export(tmp_path: Path) -> None:

@@ -40,6 +40,13 @@ TARGETS: Mapping[str, str] = {"bullmq": "^6.7.0", "zod": "^4.6.7", "typescript":
 4.6.7, TypeScript 5.9 under ``--strict``)."""
 
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+_EXPORTED = (
+    *("PREFIX", "QUEUES", "QueueName", "JobName", "DEFAULT_JOB_OPTIONS", "Schedule"),
+    *("SCHEDULES", "Queues", "QueuesOptions", "createQueues"),
+    *("DEFAULT_TIMEOUT_MS", "Producers", "createProducers", "TARGETS"),
+)
+"""What queues.ts, producers.ts and index.ts export: index.ts re-exports schemas.ts beside
+them, so no model may take these names."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +85,11 @@ class TsJob:
     def enqueue(self) -> str:
         """``enqueueAfterSignUpEmail``."""
         return f"enqueue{self.pascal}"
+
+    @property
+    def job_type(self) -> str:
+        """Its BullMQ ``Job`` type's alias (``AfterSignUpEmailJob``)."""
+        return f"{self.pascal}Job"
 
     @property
     def params(self) -> str:
@@ -129,7 +141,7 @@ def render_typescript(contract: Contract) -> dict[str, str]:
     Raises :class:`~bullmq_codegen.contract.zod.ExportError` for a schema Zod cannot
     express, naming the job, the model and the field.
     """
-    namespace = ZodNamespace()
+    namespace = ZodNamespace(reserved=_EXPORTED)
     pascals: dict[str, JobContract] = {}
     for job in contract.jobs:
         pascal = "".join(part.title() for part in snake_case(job.name).split("_"))
@@ -141,7 +153,7 @@ def render_typescript(contract: Contract) -> dict[str, str]:
                 f"{other.queue!r}; rename one of them"
             )
         pascals[pascal] = job
-        for suffix in ("Payload", "Result"):
+        for suffix in ("Payload", "Result", "Job"):
             namespace.reserve(pascal + suffix)
     jobs: list[TsJob] = []
     aliases: list[dict[str, str]] = []

@@ -25,6 +25,12 @@ import { AfterSignUpEmailPayload, AfterSignUpEmailResult, DbCleanUpResult } from
 /** How long `enqueue<Job>AndWait` waits for the job by default (ms). */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
+/** One `dbCleanUp` job: its data as stored, its result, its name. */
+export type DbCleanUpJob = Job<Record<string, never>, DbCleanUpResult, "dbCleanUp">;
+
+/** One `afterSignUpEmail` job: its data as stored, its result, its name. */
+export type AfterSignUpEmailJob = Job<z.output<typeof AfterSignUpEmailPayload>, AfterSignUpEmailResult, "afterSignUpEmail">;
+
 /** The producers of every job name, over one set of queues. */
 export interface Producers {
   /** The queues jobs are added to (for anything else BullMQ does: counts, listing...). */
@@ -33,33 +39,43 @@ export interface Producers {
   /**
    * Add one `dbCleanUp` job (it has no payload) to queue `dbOperations`.
    */
-  enqueueDbCleanUp(opts?: JobsOptions): Promise<Job<Record<string, never>, DbCleanUpResult, "dbCleanUp">>;
+  enqueueDbCleanUp(opts?: JobsOptions): Promise<DbCleanUpJob>;
 
   /**
    * Add one `dbCleanUp` job and return its result, parsed, once it completes.
    *
    * Rejects when the job fails for good (with its failed reason) or after `timeoutMs`.
    */
-  enqueueDbCleanUpAndWait(opts?: JobsOptions, timeoutMs?: number): Promise<DbCleanUpResult>;
+  enqueueDbCleanUpAndWait(
+    opts?: JobsOptions,
+    timeoutMs?: number,
+  ): Promise<DbCleanUpResult>;
 
   /**
    * Validate `payload` and add one `afterSignUpEmail` job to queue `emailSend`.
    */
-  enqueueAfterSignUpEmail(payload: AfterSignUpEmailPayload, opts?: JobsOptions): Promise<Job<z.output<typeof AfterSignUpEmailPayload>, AfterSignUpEmailResult, "afterSignUpEmail">>;
+  enqueueAfterSignUpEmail(payload: AfterSignUpEmailPayload, opts?: JobsOptions): Promise<AfterSignUpEmailJob>;
 
   /**
    * Add one `afterSignUpEmail` job and return its result, parsed, once it completes.
    *
    * Rejects when the job fails for good (with its failed reason) or after `timeoutMs`.
    */
-  enqueueAfterSignUpEmailAndWait(payload: AfterSignUpEmailPayload, opts?: JobsOptions, timeoutMs?: number): Promise<AfterSignUpEmailResult>;
+  enqueueAfterSignUpEmailAndWait(
+    payload: AfterSignUpEmailPayload,
+    opts?: JobsOptions,
+    timeoutMs?: number,
+  ): Promise<AfterSignUpEmailResult>;
 
   /** Close the queues and the event listeners opened for `…AndWait`. */
   close(): Promise<void>;
 }
 
 /** The producers on `connection` (BullMQ connection options); `close()` them when done. */
-export function createProducers(connection: ConnectionOptions, options: QueuesOptions = {}): Producers {
+export function createProducers(
+  connection: ConnectionOptions,
+  options: QueuesOptions = {},
+): Producers {
   const queues = createQueues(connection, options);
   const prefix = options.prefix ?? PREFIX;
   const events = new Map<QueueName, Promise<QueueEvents>>();
@@ -75,25 +91,38 @@ export function createProducers(connection: ConnectionOptions, options: QueuesOp
     return opened;
   }
 
-  async function enqueueDbCleanUp(opts?: JobsOptions): Promise<Job<Record<string, never>, DbCleanUpResult, "dbCleanUp">> {
+  async function enqueueDbCleanUp(opts?: JobsOptions): Promise<DbCleanUpJob> {
     const data: Record<string, never> = {};
-    const job = await queues.dbOperations.add("dbCleanUp", data, { ...DEFAULT_JOB_OPTIONS.dbCleanUp, ...opts });
-    return job as Job<Record<string, never>, DbCleanUpResult, "dbCleanUp">;
+    const job = await queues.dbOperations.add("dbCleanUp", data, {
+      ...DEFAULT_JOB_OPTIONS.dbCleanUp,
+      ...opts,
+    });
+    return job as DbCleanUpJob; // the queue's Job, of this name's data and result
   }
 
-  async function enqueueDbCleanUpAndWait(opts?: JobsOptions, timeoutMs: number = DEFAULT_TIMEOUT_MS): Promise<DbCleanUpResult> {
+  async function enqueueDbCleanUpAndWait(
+    opts?: JobsOptions,
+    timeoutMs: number = DEFAULT_TIMEOUT_MS,
+  ): Promise<DbCleanUpResult> {
     const queueEvents = await eventsOf("dbOperations");
     const job = await enqueueDbCleanUp(opts);
     return DbCleanUpResult.parse(await job.waitUntilFinished(queueEvents, timeoutMs));
   }
 
-  async function enqueueAfterSignUpEmail(payload: AfterSignUpEmailPayload, opts?: JobsOptions): Promise<Job<z.output<typeof AfterSignUpEmailPayload>, AfterSignUpEmailResult, "afterSignUpEmail">> {
+  async function enqueueAfterSignUpEmail(payload: AfterSignUpEmailPayload, opts?: JobsOptions): Promise<AfterSignUpEmailJob> {
     const data = AfterSignUpEmailPayload.parse(payload);
-    const job = await queues.emailSend.add("afterSignUpEmail", data, { ...DEFAULT_JOB_OPTIONS.afterSignUpEmail, ...opts });
-    return job as Job<z.output<typeof AfterSignUpEmailPayload>, AfterSignUpEmailResult, "afterSignUpEmail">;
+    const job = await queues.emailSend.add("afterSignUpEmail", data, {
+      ...DEFAULT_JOB_OPTIONS.afterSignUpEmail,
+      ...opts,
+    });
+    return job as AfterSignUpEmailJob; // the queue's Job, of this name's data and result
   }
 
-  async function enqueueAfterSignUpEmailAndWait(payload: AfterSignUpEmailPayload, opts?: JobsOptions, timeoutMs: number = DEFAULT_TIMEOUT_MS): Promise<AfterSignUpEmailResult> {
+  async function enqueueAfterSignUpEmailAndWait(
+    payload: AfterSignUpEmailPayload,
+    opts?: JobsOptions,
+    timeoutMs: number = DEFAULT_TIMEOUT_MS,
+  ): Promise<AfterSignUpEmailResult> {
     const queueEvents = await eventsOf("emailSend");
     const job = await enqueueAfterSignUpEmail(payload, opts);
     return AfterSignUpEmailResult.parse(await job.waitUntilFinished(queueEvents, timeoutMs));
@@ -102,7 +131,8 @@ export function createProducers(connection: ConnectionOptions, options: QueuesOp
   async function close(): Promise<void> {
     const opened = await Promise.all(events.values());
     events.clear();
-    await Promise.all([...opened.map((e) => e.close()), ...Object.values(queues).map((q) => q.close())]);
+    await Promise.all(opened.map((queueEvents) => queueEvents.close()));
+    await Promise.all(Object.values(queues).map((queue) => queue.close()));
   }
 
   return {
