@@ -73,6 +73,7 @@ def field_zod(annotation: Any, **field: Any) -> str:
         (int | None, {}, "z.int().nullable()"),
         (int | None, {"default": None}, "z.int().nullable().default(null)"),
         (str, {"default": "x"}, 'z.string().default("x")'),
+        (int, {"default": None}, "z.int().optional()"),  # Pydantic fills None, unvalidated
         (list[int], {"default_factory": list}, "z.array(z.int()).optional()"),
         (list[int], {"default": [1]}, "z.array(z.int()).default(() => ([1]))"),
         (Literal["a"], {}, 'z.literal("a")'),

@@ -707,7 +707,9 @@ class _Document:
                 if isinstance(prop, Mapping)
                 else _MISSING
             )
-            if default is _MISSING:
+            # a None default of a type without None (Pydantic does not validate defaults)
+            # cannot be Zod's: the field is left out, and the worker fills it
+            if default is _MISSING or (default is None and not _takes_null(code)):
                 code += ".optional()"
             elif isinstance(default, dict | list):  # a fresh copy per value
                 code += f".default(() => ({_js(cast('object', default))}))"
@@ -730,6 +732,10 @@ def _indent(code: str) -> str:
 
 def _union(types: Iterable[str]) -> str:
     return "(" + " | ".join(types) + ")"
+
+
+def _takes_null(code: str) -> bool:
+    return code.endswith(".nullable()") or code in ("z.null()", "z.json()")
 
 
 def _child(path: Sequence[str], suffix: str) -> list[str]:
