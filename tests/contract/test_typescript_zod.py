@@ -87,8 +87,17 @@ def field_zod(annotation: Any, **field: Any) -> str:
         (tuple[int, ...], {}, "z.array(z.int())"),
         (dict[str, float], {}, "z.record(z.string(), z.number())"),
         (dict[Literal["a", "b"], int], {}, 'z.partialRecord(z.enum(["a", "b"]), z.int())'),
-        (datetime.datetime, {}, "z.iso.datetime({ offset: true, local: true })"),
-        (datetime.date, {}, "z.iso.date()"),
+        (
+            datetime.datetime,
+            {},
+            'z.iso.datetime({ offset: true, local: true }).refine((s) => !s.startsWith("0000"), '
+            '"Year 0 is not a date")',
+        ),
+        (
+            datetime.date,
+            {},
+            'z.iso.date().refine((s) => !s.startsWith("0000"), "Year 0 is not a date")',
+        ),
         (uuid.UUID, {}, "z.guid()"),
         (AnyUrl, {}, 'z.url().refine((s) => [...s].length >= 1, "Must have at least 1 character")'),
         (int, {"ge": 1, "lt": 10, "multiple_of": 2}, "z.int().gte(1).lt(10).multipleOf(2)"),

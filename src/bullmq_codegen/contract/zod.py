@@ -70,7 +70,9 @@ _RESERVED = frozenset(
 """Names a model may not take: JavaScript's reserved words, TypeScript's type names, and
 the globals and imports the generated schemas use."""
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
-_DATETIME = "z.iso.datetime({ offset: true, local: true })"
+_NO_YEAR_ZERO = '.refine((s) => !s.startsWith("0000"), "Year 0 is not a date")'
+"""Python's dates start at year 1; Zod's ISO checks accept year 0."""
+_DATETIME = "z.iso.datetime({ offset: true, local: true })" + _NO_YEAR_ZERO
 _TIME = r"z.string().regex(/^\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$/)"
 _DURATION = (
     r"z.string().regex(/^[-+]?P(?!$)(?:\d+(?:\.\d+)?Y)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?W)?"
@@ -78,7 +80,7 @@ _DURATION = (
 )
 _FORMATS = {
     "date-time": _DATETIME,
-    "date": "z.iso.date()",
+    "date": "z.iso.date()" + _NO_YEAR_ZERO,
     "time": _TIME,
     "duration": _DURATION,
     "uuid": "z.guid()",
@@ -563,7 +565,16 @@ class _Document:
                 value = schema[keyword]
                 if not isinstance(value, int | float) or isinstance(value, bool):
                     raise self.error(path, f"{keyword!r} is not a number: {value!r}")
-                code += f".{method}({_js(value)})"
+                if keyword == "multipleOf" and schema["type"] == "number":
+                    # Pydantic's float check: within 1e-9 of a multiple (Zod's is exact)
+                    m = _js(value)
+                    message = _js(f"Must be a multiple of {value}")
+                    code += (
+                        f".refine((x) => Math.abs(x - Math.round(x / {m}) * {m}) <= 1e-9, "
+                        f"{message})"
+                    )
+                else:
+                    code += f".{method}({_js(value)})"
         return _Expr(code)
 
     def array(self, schema: JsonSchema, path: Sequence[str]) -> _Expr:
