@@ -8,7 +8,6 @@ worker and line where it can; nothing is written).
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +16,7 @@ import typer
 from .._version import __version__
 from ..errors import BullMQCodegenError
 from .catalog import catalog
-from .common import ConfigOption, OutOption, err, fail, report, say
+from .common import ConfigOption, OutOption, exit_if_stale, report, tell_written
 from .deploy import deploy
 from .diff import diff
 from .export import export_app
@@ -44,7 +43,6 @@ app.command(short_help="Count the jobs of moved job names left in their old queu
 app.command(short_help="Write a Markdown catalog of every queue and job.")(catalog)
 app.command(short_help="Report contract changes that break jobs in flight.")(diff)
 
-EXIT_STALE = 1
 EXIT_BAD_INPUT = 2
 
 TemplatesOption = Annotated[
@@ -100,30 +98,15 @@ def generate(
     try:
         generator = BullMQCodeGen.from_project(config=config, out_dir=out, templates_dir=templates)
         if check:
-            result = generator.check()
-            if result.current:
-                say.print(f"{result.out_dir} is up to date")
-                return
-            sys.stdout.write(result.diff)
-            for kind, names in (
-                ("stale", result.stale),
-                ("missing", result.missing),
-                ("extra", result.extra),
-            ):
-                for name in names:
-                    err.print(f"{kind}: {result.out_dir / name}")
-            fail("generated code is not current: run bullmq-codegen generate")
-            raise typer.Exit(EXIT_STALE)
+            exit_if_stale(
+                generator.check(), "generated code is not current: run bullmq-codegen generate"
+            )
+            return
         written = generator.generate()
     except BullMQCodegenError as error:
         report(error)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    for name in written.written:
-        say.print(f"wrote {written.out_dir / name}")
-    for name in written.removed:
-        say.print(f"removed {written.out_dir / name} (no longer generated)")
-    if not written.written and not written.removed:
-        say.print(f"{written.out_dir} is up to date")
+    tell_written(written, "no longer generated")
 
 
 def main() -> None:

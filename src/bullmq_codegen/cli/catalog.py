@@ -9,11 +9,10 @@ from typing import Annotated
 import typer
 
 from ..errors import BullMQCodegenError
-from .common import ConfigOption, err, fail, load_pyproject_table, report, say
+from .common import ConfigOption, exit_if_stale, fail, load_pyproject_table, report, say
 
 __all__ = ["catalog"]
 
-EXIT_STALE = 1
 EXIT_BAD_INPUT = 2
 
 
@@ -63,14 +62,12 @@ def catalog(
         path = out if out.is_absolute() else Path.cwd() / out
         files = {path.name: text}
         if check:
-            result = check_files(path.parent, files, path.name)
-            if result.current:
-                say.print(f"{path} is up to date")
-                return
-            sys.stdout.write(result.diff)
-            err.print(f"{'missing' if result.missing else 'stale'}: {path}")
-            fail(f"the catalog is not current: run bullmq-codegen catalog --out {out}")
-            raise typer.Exit(EXIT_STALE)
+            exit_if_stale(
+                check_files(path.parent, files, path.name),
+                f"the catalog is not current: run bullmq-codegen catalog --out {out}",
+                shown=path,
+            )
+            return
         written = write_files(path.parent, files, path.name)
     except BullMQCodegenError as error:
         report(error)

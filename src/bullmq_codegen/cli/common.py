@@ -8,8 +8,9 @@ or a CI log, none with ``NO_COLOR`` set or ``TERM=dumb``.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,7 +18,24 @@ from rich.text import Text
 
 from ..errors import BullMQCodegenError, DefinitionError
 
-__all__ = ["ConfigOption", "OutOption", "err", "fail", "load_pyproject_table", "report", "say"]
+if TYPE_CHECKING:
+    from ..generator.output import CheckResult, WriteResult
+
+__all__ = [
+    "EXIT_STALE",
+    "ConfigOption",
+    "OutOption",
+    "err",
+    "exit_if_stale",
+    "fail",
+    "load_pyproject_table",
+    "report",
+    "say",
+    "tell_written",
+]
+
+EXIT_STALE = 1
+"""``--check`` found files that are not current."""
 
 err = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
 """Errors and warnings (stderr)."""
@@ -66,3 +84,32 @@ def load_pyproject_table(name: str) -> dict[str, Any]:
     from ..generator.settings import project_table
 
     return project_table(name, Path.cwd())
+
+
+def exit_if_stale(result: CheckResult, advice: str, *, shown: Path | None = None) -> None:
+    """For ``--check``: say ``shown`` (default: the folder) is up to date; otherwise print the
+    diff, each stale, missing or extra file and ``advice``, and exit 1."""
+    if result.current:
+        say.print(f"{shown or result.out_dir} is up to date")
+        return
+    sys.stdout.write(result.diff)
+    for kind, names in (
+        ("stale", result.stale),
+        ("missing", result.missing),
+        ("extra", result.extra),
+    ):
+        for name in names:
+            err.print(f"{kind}: {result.out_dir / name}")
+    fail(advice)
+    raise typer.Exit(EXIT_STALE)
+
+
+def tell_written(result: WriteResult, removed: str) -> None:
+    """Say what writing did: each file written, each removed (``removed`` says why), or that
+    the folder was up to date."""
+    for name in result.written:
+        say.print(f"wrote {result.out_dir / name}")
+    for name in result.removed:
+        say.print(f"removed {result.out_dir / name} ({removed})")
+    if not result.written and not result.removed:
+        say.print(f"{result.out_dir} is up to date")

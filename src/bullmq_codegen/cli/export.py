@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import BullMQCodegenError
-from .common import ConfigOption, err, fail, report, say
+from .common import ConfigOption, exit_if_stale, report, tell_written
 
 if TYPE_CHECKING:
     from ..contract import Contract
@@ -30,7 +29,6 @@ CheckOption = Annotated[
     typer.Option("--check", help="Write nothing; print a diff and exit 1 if files are stale."),
 ]
 
-EXIT_STALE = 1
 EXIT_BAD_INPUT = 2
 
 
@@ -78,27 +76,13 @@ def export(
         )
         files = render(load_contract(settings.config, settings.base_dir))
         if check:
-            result = check_files(out_dir, files, pattern)
-            if result.current:
-                say.print(f"{out_dir} is up to date")
-                return
-            sys.stdout.write(result.diff)
-            for kind, names in (
-                ("stale", result.stale),
-                ("missing", result.missing),
-                ("extra", result.extra),
-            ):
-                for name in names:
-                    err.print(f"{kind}: {out_dir / name}")
-            fail("the export is not current: run it again without --check")
-            raise typer.Exit(EXIT_STALE)
+            exit_if_stale(
+                check_files(out_dir, files, pattern),
+                "the export is not current: run it again without --check",
+            )
+            return
         written = write_files(out_dir, files, pattern)
     except BullMQCodegenError as error:
         report(error)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    for name in written.written:
-        say.print(f"wrote {out_dir / name}")
-    for name in written.removed:
-        say.print(f"removed {out_dir / name} (no longer exported)")
-    if not written.written and not written.removed:
-        say.print(f"{out_dir} is up to date")
+    tell_written(written, "no longer exported")
