@@ -26,6 +26,7 @@ from typing import Any, cast
 import jinja2
 
 from ..definitions.naming import snake_case
+from ..generator.render import template_environment
 from .jsonschema import header
 from .model import Contract, JobContract
 from .zod import ExportError, ZodNamespace
@@ -266,15 +267,7 @@ def _doc(text: str | None, indent: int = 0) -> str:
 
 
 def _environment() -> jinja2.Environment:
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("bullmq_codegen.contract", "templates"),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
+    return template_environment(
+        jinja2.PackageLoader("bullmq_codegen.contract", "templates"),
+        {"js": _js, "key": _key, "doc": _doc},
     )
-    environment.filters["js"] = _js
-    environment.filters["key"] = _key
-    environment.filters["doc"] = _doc
-    return environment

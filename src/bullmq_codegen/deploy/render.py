@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 
 from .._version import __version__
-from ..generator.render import GENERATED_BY
+from ..generator.render import GENERATED_BY, template_environment
 from ..loader.model import DefinitionsModel
 from .environment import container_env, variables_read
 from .settings import DeployError, DeploySettings
@@ -63,16 +63,10 @@ def render_target(
 
     ``definitions`` is the definitions file, read for the environment variables it uses.
     """
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("bullmq_codegen.deploy", "templates"),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
+    environment = template_environment(
+        jinja2.PackageLoader("bullmq_codegen.deploy", "templates"),
+        {"js": json.dumps, "shell": shlex.quote},
     )
-    environment.filters["js"] = json.dumps
-    environment.filters["shell"] = shlex.quote
     read = variables_read(definitions)
     context: dict[str, Any] = {
         "s": settings,

@@ -22,7 +22,7 @@ Filters: ``pyrepr`` (a Python literal), ``quoted_list`` (``"a", "b"``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ __all__ = [
     "TemplateRenderError",
     "render_files",
     "template_context",
+    "template_environment",
 ]
 
 OUTPUT_FILES: tuple[str, ...] = (
@@ -56,22 +57,32 @@ HEADER_MARK = f"# {GENERATED_BY}"
 """How every generated Python file starts."""
 
 
-def _environment(templates_dir: Path | None) -> jinja2.Environment:
-    loaders: list[jinja2.BaseLoader] = []
-    if templates_dir is not None:
-        loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
-    loaders.append(jinja2.PackageLoader("bullmq_codegen.generator", "templates"))
+def template_environment(
+    loader: jinja2.BaseLoader, filters: Mapping[str, Callable[..., Any]]
+) -> jinja2.Environment:
+    """The Jinja environment every template of the project renders in (generated code,
+    deployment files, exports): a missing variable is an error, blocks leave no blank
+    lines, nothing is escaped; ``filters`` added."""
     environment = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
+        loader=loader,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,
     )
-    environment.filters["pyrepr"] = _pyrepr
-    environment.filters["quoted_list"] = _quoted_list
+    environment.filters.update(filters)
     return environment
+
+
+def _environment(templates_dir: Path | None) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if templates_dir is not None:
+        loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
+    loaders.append(jinja2.PackageLoader("bullmq_codegen.generator", "templates"))
+    return template_environment(
+        jinja2.ChoiceLoader(loaders), {"pyrepr": _pyrepr, "quoted_list": _quoted_list}
+    )
 
 
 def _pyrepr(value: object) -> str:
