@@ -128,6 +128,31 @@ def test_a_field_zod_cannot_express_is_an_error(tmp_path: Path) -> None:
     assert not (tmp_path / "ts").exists()
 
 
+def test_a_pattern_for_python_re_is_an_error_not_a_wrong_translation(tmp_path: Path) -> None:
+    # under Python's re, [[:alpha:]] is a set then "]": translating it as Rust's regex would
+    # let Node send what the worker refuses (found by review)
+    definitions = tmp_path / "re_jobs.py"
+    definitions.write_text(
+        "from pydantic import BaseModel, ConfigDict, Field\n"
+        "from bullmq_codegen import Job, create_queue_config, define_worker\n\n"
+        "class Name(BaseModel):\n"
+        "    model_config = ConfigDict(regex_engine='python-re')\n"
+        "    text: str = Field(pattern=r'^[[:alpha:]]+$')\n\n"
+        "class Card(BaseModel):\n    name: Name\n    code: str = Field(pattern=r'^[[:digit:]]+$')\n\n"
+        "async def show(job: Job[Card]) -> None: ...\n\n"
+        "queue_config = create_queue_config(\n"
+        "    queues={'cards': {'workers': {'showCard': define_worker(schema=Card, processor=show)}}},\n"
+        "    connection='redis://localhost:6379/0',\n)\n"
+    )
+    failed = run_export("--config", str(definitions), "--out", str(tmp_path / "ts"))
+    assert failed.returncode == 2
+    assert (
+        "Name.text: a pattern for Python's re engine (its model sets regex_engine='python-re'): "
+        "the export translates patterns of Pydantic's default engine (Rust's regex) only"
+    ) in " ".join(failed.stderr.split())
+    assert not (tmp_path / "ts").exists()
+
+
 # -- tsc --strict -----------------------------------------------------------------------------
 
 

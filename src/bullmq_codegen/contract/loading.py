@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from pydantic import TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
 
 from ..definitions.config import QueueConfig
 from ..definitions.schedules import schedule_payload_json
@@ -23,7 +25,7 @@ from ..runtime.job_options import name_defaults
 from ..runtime.results import ResultType
 from .model import Contract, JobContract, ScheduleContract
 
-__all__ = ["build_contract", "load_contract"]
+__all__ = ["REGEX_ENGINE", "build_contract", "load_contract"]
 
 _REPEAT_KEYS = ("every", "pattern", "tz", "limit", "startDate", "endDate", "immediately")
 
@@ -52,11 +54,15 @@ def build_contract(model: DefinitionsModel, config: QueueConfig) -> Contract:
                     payload=(
                         None
                         if schema is None
-                        else schema.model_json_schema(by_alias=True, mode="validation")
+                        else schema.model_json_schema(
+                            by_alias=True, mode="validation", schema_generator=_Schemas
+                        )
                     ),
                     payload_model=None if schema is None else schema.__name__,
                     result=_without_computed(
-                        TypeAdapter(hint).json_schema(by_alias=True, mode="serialization")
+                        TypeAdapter(hint).json_schema(
+                            by_alias=True, mode="serialization", schema_generator=_Schemas
+                        )
                     ),
                     result_type=worker.result.expression,
                     job_options=_plain(name_defaults(config, queue.name, worker.name)),
@@ -83,6 +89,33 @@ def build_contract(model: DefinitionsModel, config: QueueConfig) -> Contract:
 def _qualified(ref: SymbolRef) -> str:
     """``module.qualname`` of a module-level object (``app.jobs.Handlers.send``)."""
     return f"{ref.module}.{ref.name}{ref.attribute_path}"
+
+
+REGEX_ENGINE = "x-regex-engine"
+"""The keyword marking a pattern that Python's ``re`` reads (a model with
+``regex_engine="python-re"``); other patterns are Pydantic's default, Rust's regex."""
+
+
+class _Schemas(GenerateJsonSchema):
+    """Pydantic's JSON Schema, with the patterns of ``python-re`` models marked as such."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._engines: list[str] = []
+
+    def model_schema(self, schema: core_schema.ModelSchema) -> JsonSchemaValue:
+        config: Mapping[str, Any] = schema.get("config") or {}
+        self._engines.append(str(config.get("regex_engine", "rust-regex")))
+        try:
+            return super().model_schema(schema)
+        finally:
+            self._engines.pop()
+
+    def str_schema(self, schema: core_schema.StringSchema) -> JsonSchemaValue:
+        value = super().str_schema(schema)
+        if "pattern" in value and self._engines and self._engines[-1] == "python-re":
+            value[REGEX_ENGINE] = "python-re"
+        return value
 
 
 def _plain(value: Mapping[str, Any]) -> dict[str, Any]:

@@ -73,7 +73,10 @@ _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _NO_YEAR_ZERO = '.refine((s) => !s.startsWith("0000"), "Year 0 is not a date")'
 """Python's dates start at year 1; Zod's ISO checks accept year 0."""
 _DATETIME = "z.iso.datetime({ offset: true, local: true })" + _NO_YEAR_ZERO
-_TIME = r"z.string().regex(/^\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$/)"
+_TIME = (  # hours, minutes and seconds in range, as Python's time reads them
+    r"z.string().regex(/^(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?"
+    r"(?:Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)?$/)"
+)
 _DURATION = (
     r"z.string().regex(/^[-+]?P(?!$)(?:\d+(?:\.\d+)?Y)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?W)?"
     r"(?:\d+(?:\.\d+)?D)?(?:T(?=\d)(?:\d+(?:\.\d+)?H)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?S)?)?$/)"
@@ -518,7 +521,16 @@ class _Document:
         return _Expr("z.boolean()" if schema["type"] == "boolean" else "z.null()")
 
     def string(self, schema: JsonSchema, path: Sequence[str]) -> _Expr:
-        self.only(schema, path, {"type", "format", "minLength", "maxLength", "pattern"})
+        self.only(
+            schema, path, {"type", "format", "minLength", "maxLength", "pattern", "x-regex-engine"}
+        )
+        if schema.get("x-regex-engine", "rust-regex") != "rust-regex":
+            raise self.error(
+                path,
+                f"a pattern for Python's re engine (its model sets regex_engine="
+                f"{schema['x-regex-engine']!r}): the export translates patterns of Pydantic's "
+                "default engine (Rust's regex) only",
+            )
         fmt = schema.get("format")
         if fmt is None:
             code = "z.string()"
