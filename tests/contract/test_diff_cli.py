@@ -143,11 +143,22 @@ def test_bad_input_exits_2_naming_it(project: Path) -> None:
     bad = diff(project, "--against", "bad.json")
     assert bad.returncode == 2
     assert "bad.json: not a contract.json written by export jsonschema" in bad.stderr
+
+
+def test_definitions_new_since_the_ref_are_all_added(project: Path) -> None:
+    """The change that adds (or renames) the definitions file: nothing waits yet, all is safe."""
     (project / "shop" / "jobs.py").rename(project / "shop" / "definitions.py")
-    moved = diff(project, "--config", "shop/definitions.py", "--against", "HEAD")
-    assert moved.returncode == 2
-    assert "the definitions shop/definitions.py at git ref HEAD" in moved.stderr
-    assert "shop/definitions.py: no such file" in moved.stderr
+    added = diff(project, "--config", "shop/definitions.py", "--against", "HEAD")
+    assert (added.returncode, added.stderr) == (0, "")
+    assert added.stdout.splitlines() == [
+        "SAFE orders/placeOrder: job added: nothing waits for it yet",
+        "0 breaking changes, 1 safe change (1 job) against git ref HEAD "
+        f"({_head(project)[:12]}), no definitions",
+    ]
+
+
+def _head(project: Path) -> str:
+    return run(project, "git", "rev-parse", "HEAD").stdout.strip()
 
 
 def test_a_src_layout_package_on_sys_path_is_read_from_the_ref(

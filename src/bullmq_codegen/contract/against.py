@@ -91,8 +91,11 @@ def _from_git(ref: str, definitions: str, base_dir: Path) -> Against:
         _extract(root, sha, tree, ref)
         out = Path(temp) / "export"
         cwd = tree / base.relative_to(root)
-        if not cwd.is_dir():
-            raise AgainstError(f"--against {ref}: {base.relative_to(root)} does not exist there")
+        location = spec.partition(":")[0]
+        if not cwd.is_dir() or (location.endswith(".py") and not (cwd / location).is_file()):
+            # the definitions are new since the ref (say, the change that adds them): every
+            # job is added, and nothing could be waiting for them
+            return Against(Contract(source=spec, prefix="", jobs=()), f"{where}, no definitions")
         command = [sys.executable, "-m", "bullmq_codegen", "export", "jsonschema"]
         exported = subprocess.run(
             [*command, "--config", spec, "--out", str(out)],

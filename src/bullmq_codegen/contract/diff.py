@@ -75,7 +75,7 @@ class ContractDiff:
 def diff_contracts(old: Contract, new: Contract) -> ContractDiff:
     """The changes from ``old`` to ``new``."""
     changes: list[Change] = []
-    if old.prefix != new.prefix:
+    if old.jobs and old.prefix != new.prefix:  # no jobs before: nothing waits under the old
         changes.append(
             Change(
                 "*",
