@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pytest
-from pydantic import AnyUrl, BaseModel, ConfigDict, Field, Json, TypeAdapter, create_model
+from pydantic import AnyUrl, BaseModel, ConfigDict, Field, HttpUrl, Json, TypeAdapter, create_model
 from pydantic.networks import IPvAnyNetwork
 
+from bullmq_codegen.contract.loading import payload_json_schema
 from bullmq_codegen.contract.patterns import PatternError, js_regex
 from bullmq_codegen.contract.zod import ExportError, ZodNamespace, identifier, zod_schema
 from bullmq_codegen.testing.node import node_typescript
@@ -54,7 +55,7 @@ class Loose(BaseModel):
 def field_zod(annotation: Any, **field: Any) -> str:
     """The Zod of one field ``x`` of a model, as the converter writes it."""
     model = create_model("M", x=(annotation, Field(**field)))
-    source = zod_schema(model.model_json_schema(by_alias=True), "M")
+    source = zod_schema(payload_json_schema(model), "M")
     line = next(
         line.strip() for line in source.splitlines() if line.strip().startswith(("x:", "get x"))
     )
@@ -100,6 +101,13 @@ def field_zod(annotation: Any, **field: Any) -> str:
         ),
         (uuid.UUID, {}, "z.guid()"),
         (AnyUrl, {}, 'z.url().refine((s) => [...s].length >= 1, "Must have at least 1 character")'),
+        (
+            HttpUrl,  # only the schemes Pydantic allows (its JSON Schema leaves them out)
+            {},
+            "z.url({ protocol: /^(?:http|https)$/ })"
+            '.refine((s) => [...s].length >= 1, "Must have at least 1 character")'
+            '.refine((s) => [...s].length <= 2083, "Must have at most 2083 characters")',
+        ),
         (int, {"ge": 1, "lt": 10, "multiple_of": 2}, "z.int().gte(1).lt(10).multipleOf(2)"),
         (float, {"gt": 0.5, "le": 1e3}, "z.number().lte(1000.0).gt(0.5)"),
         (
@@ -263,6 +271,7 @@ SEMANTICS: list[tuple[Any, list[Any], list[Any]]] = [
         ["25h", "25:99", "24:00", "23:59:60", "12:60", "12:00:00+24:00"],  # as Pydantic refuses
     ),
     (datetime.timedelta, ["P1DT2H", "PT0.5S", "-P1D"], ["soon", "P"]),
+    (HttpUrl, ["http://a.example", "https://b.example/x?y=1"], ["ftp://a.example", "mailto:x@y.z"]),
     (
         uuid.UUID,
         ["00000000-0000-0000-0000-000000000000", "A1B2C3D4-0000-1000-8000-000000000000"],
@@ -300,7 +309,7 @@ def test_zod_accepts_and_rejects_as_pydantic_does(zod_modules: Path) -> None:
             assert verdict == (value in accepted), f"Pydantic on {annotation}: {value!r}"
         cases.append(
             {
-                "source": zod_schema(model.model_json_schema(by_alias=True), "M"),
+                "source": zod_schema(payload_json_schema(model), "M"),
                 "values": [{"x": value} for value in [*accepted, *rejected]],
             }
         )

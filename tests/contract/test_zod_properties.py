@@ -43,6 +43,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, create_model
 
+from bullmq_codegen.contract.loading import payload_json_schema
 from bullmq_codegen.contract.zod import zod_schema
 from bullmq_codegen.testing.node import node_typescript
 
@@ -579,7 +580,7 @@ def pydantic_accepts(model: type[BaseModel], value: JSON) -> tuple[bool, str]:
 
 
 def check(zod: ZodChecker, model: type[BaseModel], valid: list[JSON], invalid: list[JSON]) -> None:
-    schema = model.model_json_schema(by_alias=True, mode="validation")  # as the contract has it
+    schema = payload_json_schema(model)  # as the contract has it
     source = zod_source(schema, model.__name__)
     values = [*valid, *invalid]
     zods = zod.verdicts(source, "S", values)
@@ -616,7 +617,7 @@ def _verdicts(zod: ZodChecker, annotation: Any, values: Sequence[JSON]) -> list[
     """(Pydantic's, Zod's) verdict on each value of a field ``x: annotation``."""
     model = _one_field(annotation)
     wrapped = [{"x": value} for value in values]
-    source = zod_source(model.model_json_schema(by_alias=True, mode="validation"), "One")
+    source = zod_source(payload_json_schema(model), "One")
     zods = zod.verdicts(source, "S", wrapped)
     return [
         (pydantic_accepts(model, value)[0], ok)

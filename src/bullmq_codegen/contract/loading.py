@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
@@ -25,7 +25,14 @@ from ..runtime.job_options import name_defaults
 from ..runtime.results import ResultType
 from .model import Contract, JobContract, ScheduleContract
 
-__all__ = ["REGEX_ENGINE", "build_contract", "load_contract"]
+__all__ = [
+    "REGEX_ENGINE",
+    "URL_SCHEMES",
+    "build_contract",
+    "load_contract",
+    "payload_json_schema",
+    "result_json_schema",
+]
 
 _REPEAT_KEYS = ("every", "pattern", "tz", "limit", "startDate", "endDate", "immediately")
 
@@ -51,19 +58,9 @@ def build_contract(model: DefinitionsModel, config: QueueConfig) -> Contract:
                 JobContract(
                     queue=queue.name,
                     name=worker.name,
-                    payload=(
-                        None
-                        if schema is None
-                        else schema.model_json_schema(
-                            by_alias=True, mode="validation", schema_generator=_Schemas
-                        )
-                    ),
+                    payload=(None if schema is None else payload_json_schema(schema)),
                     payload_model=None if schema is None else schema.__name__,
-                    result=_without_computed(
-                        TypeAdapter(hint).json_schema(
-                            by_alias=True, mode="serialization", schema_generator=_Schemas
-                        )
-                    ),
+                    result=result_json_schema(hint),
                     result_type=worker.result.expression,
                     job_options=_plain(name_defaults(config, queue.name, worker.name)),
                     worker_options=_plain(definition.get("options", {})),
@@ -96,8 +93,14 @@ REGEX_ENGINE = "x-regex-engine"
 ``regex_engine="python-re"``); other patterns are Pydantic's default, Rust's regex."""
 
 
+URL_SCHEMES = "x-url-schemes"
+"""The keyword listing the schemes a URL type allows (``HttpUrl``: http, https), which
+Pydantic's JSON Schema leaves out."""
+
+
 class _Schemas(GenerateJsonSchema):
-    """Pydantic's JSON Schema, with the patterns of ``python-re`` models marked as such."""
+    """Pydantic's JSON Schema, with the patterns of ``python-re`` models marked as such and
+    the schemes a URL type allows."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -111,11 +114,32 @@ class _Schemas(GenerateJsonSchema):
         finally:
             self._engines.pop()
 
+    def url_schema(self, schema: core_schema.UrlSchema) -> JsonSchemaValue:
+        value = super().url_schema(schema)
+        schemes = schema.get("allowed_schemes")
+        if schemes:
+            value[URL_SCHEMES] = sorted(schemes)
+        return value
+
     def str_schema(self, schema: core_schema.StringSchema) -> JsonSchemaValue:
         value = super().str_schema(schema)
         if "pattern" in value and self._engines and self._engines[-1] == "python-re":
             value[REGEX_ENGINE] = "python-re"
         return value
+
+
+def payload_json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON Schema of a payload model, as the worker validates it (by alias)."""
+    return model.model_json_schema(by_alias=True, mode="validation", schema_generator=_Schemas)
+
+
+def result_json_schema(hint: Any) -> dict[str, Any]:
+    """The JSON Schema of a result type, as the worker stores it (by alias, no computed
+    fields)."""
+    adapter: TypeAdapter[Any] = TypeAdapter(hint)
+    return _without_computed(
+        adapter.json_schema(by_alias=True, mode="serialization", schema_generator=_Schemas)
+    )
 
 
 def _plain(value: Mapping[str, Any]) -> dict[str, Any]:

@@ -522,7 +522,17 @@ class _Document:
 
     def string(self, schema: JsonSchema, path: Sequence[str]) -> _Expr:
         self.only(
-            schema, path, {"type", "format", "minLength", "maxLength", "pattern", "x-regex-engine"}
+            schema,
+            path,
+            {
+                "type",
+                "format",
+                "minLength",
+                "maxLength",
+                "pattern",
+                "x-regex-engine",
+                "x-url-schemes",
+            },
         )
         if schema.get("x-regex-engine", "rust-regex") != "rust-regex":
             raise self.error(
@@ -541,6 +551,12 @@ class _Document:
                 path,
                 f"the string format {fmt!r} (exported formats: {', '.join(sorted(_FORMATS))})",
             )
+        schemes = schema.get("x-url-schemes")
+        if schemes is not None:
+            if fmt != "uri" or not isinstance(schemes, list) or not schemes:
+                raise self.error(path, f"the URL schemes {schemes!r}")
+            words = "|".join(re.escape(str(scheme)) for scheme in cast("list[object]", schemes))
+            code = f"z.url({{ protocol: /^(?:{words})$/ }})"  # as HttpUrl allows only these
         if "pattern" in schema:
             if code.startswith("z.union"):
                 raise self.error(path, f"a pattern on the string format {fmt!r}")
