@@ -91,6 +91,30 @@ class _Controls:
         return failures
 
 
+def _bull_job(ctx: QueueContext, raw: RawJob) -> BullJob:
+    """bullmq's ``Job`` of ``raw``, to fail it with; data or options that are not JSON (which
+    it would decode, and fail on) are left out: failing needs neither, and Redis keeps them."""
+    try:
+        return BullJob.fromJSON(ctx, raw.fields, raw.id)
+    except (ValueError, AttributeError):
+        fields = dict(raw.fields)
+        if not _is_json(fields.get("data"), object):
+            fields["data"] = "null"
+        if not _is_json(fields.get("opts"), dict):
+            fields["opts"] = "{}"
+        return BullJob.fromJSON(ctx, fields, raw.id)
+
+
+def _is_json(text: str | None, kind: type) -> bool:
+    """Whether ``text`` is absent, or JSON of a value of type ``kind``."""
+    if not text:
+        return True
+    try:
+        return isinstance(json.loads(text), kind)
+    except ValueError:
+        return False
+
+
 class JobRunner:
     """Runs the jobs one queue's worker takes, each with the processor of its name."""
 
@@ -160,6 +184,17 @@ class JobRunner:
     ) -> RawJob | None:
         fields = raw.fields
         data_json = fields.get("data") or "{}"
+        # stored by a faulty producer elsewhere: no retry can mend it, so it fails at once
+        try:
+            data = json.loads(data_json)
+        except ValueError as error:
+            await self._fail_now(raw, token, info, route, f"its data is not JSON ({error})")
+            return None
+        try:
+            opts = decode_opts(fields.get("opts"))
+        except (ValueError, AttributeError) as error:  # not JSON, or not an object
+            await self._fail_now(raw, token, info, route, f"its options are not JSON ({error})")
+            return None
         try:
             payload = route.route.parse(data_json)
         except ValidationError as error:
@@ -170,12 +205,11 @@ class JobRunner:
             reason = f"invalid payload for job {info.name!r} (schema {schema}): {invalid}"
             await self._fail_now(raw, token, info, route, reason)
             return None
-        opts = decode_opts(fields.get("opts"))
         job = Job(
             id=raw.id,
             name=info.name,
             queue_name=self._queue,
-            data=json.loads(data_json),
+            data=data,
             payload=payload,
             attempts_made=info.attempt - 1,
             attempts_started=int(fields.get("ats") or 0),
@@ -293,7 +327,7 @@ class JobRunner:
         bullmq stores the current traceback as the job's stack trace. A custom
         backoff type's delay comes from the worker's strategy, given ``job``.
         """
-        bull_job = BullJob.fromJSON(self._ctx, raw.fields, raw.id)
+        bull_job = _bull_job(self._ctx, raw)
         if (
             route is not None
             and route.settings.remove_on_fail is not None
