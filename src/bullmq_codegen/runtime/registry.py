@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 from ..definitions.config import QueueConfig
 from ..definitions.connection import ConnectionSpec
 from .autopipeline import AutoPipeline
+from .client_names import events_client_name
 from .cluster import resolve_cluster
 from .connection import blocking_client, command_client
 from .events import EventReader
@@ -132,7 +133,7 @@ class Runtime:
                 queue=queue,
                 stream=keys["events"],
                 connect=lambda: blocking_client(self.connection()),
-                client_name=f"{keys['']}events",
+                client_name=events_client_name(self.config.prefix, queue),  # as Node names it
             )
             resources.readers[queue] = reader
         return reader

@@ -4,6 +4,7 @@
 //   node control.js run URL PREFIX QUEUE N ok|fail   processes N jobs; prints their ids in order
 //   node control.js hold URL PREFIX QUEUE   takes one job, prints its id, completes it at stdin's end
 //   node control.js metrics URL PREFIX QUEUE   prints {completed, failed}: getMetrics of each
+//   node control.js clients URL PREFIX QUEUE   prints {workers, names, queueEvents}: who Node sees
 const { Queue, Worker } = require("bullmq");
 const IORedis = require("ioredis");
 
@@ -20,6 +21,13 @@ async function main() {
       states[id] = job ? await job.getState() : "missing";
     }
     console.log(JSON.stringify({ counts: await queue.getJobCounts(...STATES), states }));
+  } else if (command === "clients") {
+    const workers = await queue.getWorkers();
+    console.log(JSON.stringify({
+      workers: await queue.getWorkersCount(),
+      names: workers.map((worker) => worker.rawname).sort(),
+      queueEvents: (await queue.getQueueEvents()).length,
+    }));
   } else if (command === "metrics") {
     const read = async (type) => {
       const { meta, data, count } = await queue.getMetrics(type);

@@ -20,6 +20,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from ..client_names import worker_client_name
 from ..connection import is_connection_error
 from ..health import Heartbeat, heartbeat_key, stale_heartbeats
 from ..queue_context import QueueContext
@@ -298,7 +299,8 @@ class QueueWorker:
         return not self._closing and self._resumed.is_set()
 
     async def _set_client_name(self) -> None:
-        name = f"{self._ctx.qualifiedName}:w:{self.settings.name or 'bullmq-codegen'}"
+        # Node's naming, so its Queue.getWorkers() lists this worker
+        name = worker_client_name(self._ctx.prefix, self.queue_name, self.settings.name)
         try:
             await self._blocking.client_setname(name)  # pyright: ignore[reportUnknownMemberType]
         except Exception as error:
