@@ -187,9 +187,10 @@ async def test_a_thousand_waiters_use_one_reader_connection(
     waits = [asyncio.create_task(queue.wait_for_result(job.id, timeout=30)) for job in jobs]
     await eventually(lambda: _watched(runtime, 1000))
     during, names = await _client_count(redis.url)
-    # the loop's command connection (auto-pipelined) and the queue's one event reader
+    # the loop's command connection (auto-pipelined) and the queue's one event reader, named
+    # as Node names a queue-events reader (<prefix>:<base64("main")>:qe)
     assert during - before == 2
-    assert names.count(f"{prefix}:main:events") == 1
+    assert names.count(f"{prefix}:bWFpbg==:qe") == 1
     async with runtime.workers(ROUTES):
         results = await asyncio.gather(*waits)
     assert [json.loads(result) for result in results] == [{"id": job.id} for job in jobs]
@@ -205,7 +206,7 @@ async def test_the_reader_stops_when_nobody_needs_it_and_on_close(
         await queue.wait_for_result(job.id, timeout=10)
         assert runtime.events("main").following  # lingers a moment for the next waiter
         await eventually(lambda: _stopped(runtime))
-    assert f"{prefix}:main:events" not in (await _client_count(redis.url))[1]
+    assert f"{prefix}:bWFpbg==:qe" not in (await _client_count(redis.url))[1]
     # a waiter when the connections close is told so
     held = await producer(runtime, "echo").enqueue(None, {})
     waiting = asyncio.create_task(queue.wait_for_result(held.id, timeout=10))
@@ -225,11 +226,11 @@ async def test_the_reader_reconnects_without_losing_waiters(
     admin = Redis.from_url(redis.url, decode_responses=True)
     try:
         clients = await admin.client_list()
-        (reader_client,) = [c for c in clients if c["name"] == f"{prefix}:main:events"]
+        (reader_client,) = [c for c in clients if c["name"] == f"{prefix}:bWFpbg==:qe"]
         await admin.client_kill_filter(_id=reader_client["id"])
         async with runtime.workers(ROUTES):  # completes while the reader reconnects
             assert json.loads(await waiting) == {"id": job.id}
-        (again,) = [c for c in await admin.client_list() if c["name"] == f"{prefix}:main:events"]
+        (again,) = [c for c in await admin.client_list() if c["name"] == f"{prefix}:bWFpbg==:qe"]
         assert again["id"] != reader_client["id"]
     finally:
         await admin.aclose()
