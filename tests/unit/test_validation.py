@@ -153,7 +153,7 @@ def test_a_union_reports_the_member_it_aimed_at() -> None:
     )
     assert found == [
         "queue 'q', options.defaultJobOptions.removeOnComplete: should be bool or int or a dict "
-        "with keys age, count; got 'yes'"
+        "with keys age, count, limit; got 'yes'"
     ]
 
 

@@ -40,6 +40,8 @@ class KeepJobs(TypedDict, total=False):
     """Maximum age in seconds of a kept job."""
     count: int
     """Maximum number of jobs kept."""
+    limit: int
+    """Most jobs removed by age in one go (BullMQ's default 1000), bounding each finish's work."""
 
 
 RemoveOnFinish = bool | int | KeepJobs
@@ -55,6 +57,9 @@ class BackoffOptions(TypedDict, total=False):
     any other name is passed to the worker's ``backoffStrategy`` (which it then needs)."""
     delay: int
     """Base delay in milliseconds."""
+    jitter: float
+    """Between 0 and 1: each ``fixed`` or ``exponential`` delay is drawn at random from
+    ``[delay * (1 - jitter), delay)``, as BullMQ does, so retries of many jobs spread out."""
 
 
 @with_config(_FORBID)

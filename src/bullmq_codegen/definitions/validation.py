@@ -307,6 +307,8 @@ def job_option_problems(options: JobOptions) -> list[tuple[str, str]]:
         problems.append(("backoff", f"must be 0 or more, not {backoff}"))
     if isinstance(backoff, dict) and backoff.get("delay", 0) < 0:
         problems.append(("backoff.delay", f"must be 0 or more, not {backoff.get('delay')}"))
+    if isinstance(backoff, dict) and not 0 <= backoff.get("jitter", 0) <= 1:
+        problems.append(("backoff.jitter", f"must be between 0 and 1, not {backoff.get('jitter')}"))
     job_id = options.get("jobId")
     if job_id is not None and (job_id == "" or job_id.isdigit() or ":" in job_id):
         problems.append(

@@ -74,4 +74,6 @@ def keep_jobs(remove: RemoveOnFinish | None) -> dict[str, int]:
         kept["age"] = remove["age"]
     if "count" in remove:
         kept["count"] = remove["count"]
+    if "limit" in remove:
+        kept["limit"] = remove["limit"]
     return kept

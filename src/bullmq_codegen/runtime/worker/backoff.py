@@ -1,6 +1,7 @@
 """Custom backoff: the delay before a retry, asked of the worker's ``backoffStrategy``.
 
-BullMQ computes ``fixed`` and ``exponential`` delays itself. For any other
+BullMQ computes ``fixed`` and ``exponential`` delays itself, but for ``jitter``,
+which bullmq-py ignores: those are drawn here as Node's BullMQ draws them. For any other
 ``backoff.type`` a Node worker calls its ``settings.backoffStrategy``; ours
 calls the ``backoffStrategy`` of the job name's worker definition, with the
 typed job. Its answer is a delay in milliseconds (``0`` retries at once) or
@@ -10,6 +11,8 @@ typed job. Its answer is a delay in milliseconds (``0`` retries at once) or
 from __future__ import annotations
 
 import inspect
+import math
+import random
 from typing import Any, cast
 
 from ...definitions.shapes import BackoffStrategy
@@ -30,8 +33,9 @@ async def custom_backoff_delay(
     error: BaseException,
     job: Job[Any, Any],
 ) -> int | None:
-    """The delay ``strategy`` gives a job whose options say ``backoff``, or ``None`` when
-    its type is BullMQ's own (or there is no backoff).
+    """The delay ``strategy`` gives a job whose options say ``backoff``, or a built-in type's
+    jittered delay; ``None`` when BullMQ computes it (a built-in type without jitter, or no
+    backoff).
 
     ``attempts_made`` counts the attempt that just failed, as BullMQ passes it.
     Raises :class:`BackoffError` saying why when there is no strategy, the
@@ -39,9 +43,10 @@ async def custom_backoff_delay(
     """
     if not isinstance(backoff, dict):
         return None
-    kind = cast("dict[str, object]", backoff).get("type")
+    options = cast("dict[str, object]", backoff)
+    kind = options.get("type")
     if kind in BUILTIN_BACKOFFS:
-        return None
+        return _jittered(options, attempts_made)
     where = f"worker {job.name!r} of queue {job.queue_name!r}"
     if strategy is None:
         raise BackoffError(
@@ -62,3 +67,14 @@ async def custom_backoff_delay(
             "(0 or more) or -1"
         )
     return answer
+
+
+def _jittered(backoff: dict[str, object], attempts_made: int) -> int | None:
+    """A ``fixed`` or ``exponential`` delay with ``jitter``, drawn as Node's BullMQ draws it
+    (bullmq-py ignores ``jitter``); ``None`` without jitter."""
+    jitter = backoff.get("jitter")
+    delay = backoff.get("delay")
+    if not isinstance(jitter, int | float) or jitter <= 0 or not isinstance(delay, int | float):
+        return None
+    top = delay if backoff.get("type") == "fixed" else round(2 ** (attempts_made - 1) * delay)
+    return math.floor(random.random() * top * jitter + top * (1 - jitter))
