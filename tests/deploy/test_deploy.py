@@ -22,6 +22,7 @@ from redis import Redis
 from bullmq_codegen.testing import RedisSource, free_port
 
 from ..helpers import EXAMPLES
+from ..pm2_support import pm2_binary
 
 GRACE_MS = 4000
 
@@ -383,23 +384,7 @@ def _pm2_apps(root: Path, **env: str) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def pm2() -> Path:
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("Node.js and npm are needed to run PM2")
-    cache = (
-        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-        / "bullmq-codegen-tests"
-        / "pm2-7.0.4"
-    )
-    binary = cache / "node_modules" / ".bin" / "pm2"
-    if not binary.exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            ["npm", "install", "--silent", "--no-audit", "--no-fund", "pm2@7.0.4"],
-            cwd=cache,
-            check=True,
-            timeout=300,
-        )
-    return binary
+    return pm2_binary()
 
 
 @pytest.fixture
