@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,6 +20,7 @@ import pytest
 
 from bullmq_codegen.testing import RedisServer, find_redis_server, free_port
 
+from ..runner.support import RunnerProcess
 from .test_deploy import project
 
 
@@ -36,39 +35,20 @@ def get(port: int, path: str) -> tuple[int, str] | None:
         return None
 
 
-class Runner:
+class Runner(RunnerProcess):
     """``bullmq-codegen workers start --health-port`` against a Redis port nothing listens on."""
 
     def __init__(self, root: Path, redis_port: int, prefix: str) -> None:
         self.health_port = free_port()
-        self.log_path = root / "runner.log"
-        self._log = self.log_path.open("wb")
         self.started_at = time.monotonic()
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bullmq_codegen",
-                "workers",
-                "start",
-                "--health-port",
-                str(self.health_port),
-            ],
-            cwd=root,
-            env={
-                **os.environ,
-                "REDIS_HOST": "127.0.0.1",
-                "REDIS_PORT": str(redis_port),
-                "BULLMQ_PREFIX": prefix,
-                "WORKER_REDIS_TIMEOUT": "120000",
-            },
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    @property
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        environment = {
+            **os.environ,
+            "REDIS_HOST": "127.0.0.1",
+            "REDIS_PORT": str(redis_port),
+            "BULLMQ_PREFIX": prefix,
+            "WORKER_REDIS_TIMEOUT": "120000",
+        }
+        super().__init__(root, environment, "--health-port", str(self.health_port), config=None)
 
     def first_answer(self, path: str, timeout: float = 30) -> tuple[int, str]:
         """The first answer to ``path`` (polled; the process must stay up meanwhile)."""
@@ -79,12 +59,6 @@ class Runner:
             time.sleep(0.02)
         return answer
 
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        self._log.close()
-
 
 @pytest.fixture
 def runner(tmp_path: Path, prefix: str) -> Iterator[tuple[Runner, int]]:
@@ -92,7 +66,7 @@ def runner(tmp_path: Path, prefix: str) -> Iterator[tuple[Runner, int]]:
     redis_port = free_port()
     started = Runner(root, redis_port, prefix)
     yield started, redis_port
-    started.close()
+    started.stop()
 
 
 def test_live_before_redis_answers_then_ready_once_it_does(runner: tuple[Runner, int]) -> None:

@@ -17,7 +17,15 @@ from ..helpers import eventually
 class RunnerProcess:
     """A runner child process with its log in a file."""
 
-    def __init__(self, root: Path, env: dict[str, str], *args: str, name: str = "runner") -> None:
+    def __init__(
+        self,
+        root: Path,
+        env: dict[str, str],
+        *args: str,
+        name: str = "runner",
+        config: str | None = "ops/jobs.py",
+    ) -> None:
+        """``workers start`` in ``root`` with ``args``; ``config`` ``None``: the project's."""
         self.log_path = root / f"{name}-{time.monotonic_ns()}.log"
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
@@ -27,8 +35,7 @@ class RunnerProcess:
                 "bullmq_codegen",
                 "workers",
                 "start",
-                "--config",
-                "ops/jobs.py",
+                *(("--config", config) if config is not None else ()),
                 *args,
             ],
             cwd=root,
