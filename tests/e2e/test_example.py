@@ -94,9 +94,15 @@ async def test_the_delayed_job_runs_after_its_delay(example: ModuleType) -> None
         started = time.monotonic()
         job = await example.enqueue_db_clean_up()
         assert await job.state() == "delayed"
-        await job.wait_until_finished(timeout=20)
+        await job.wait_until_finished(timeout=20)  # a hung worker never finishes it
         elapsed = time.monotonic() - started
-    assert 4.9 <= elapsed < 7.0, elapsed
+    assert elapsed >= 4.9, elapsed
+    stored = await job.snapshot()
+    assert stored is not None
+    assert stored.processed_on is not None
+    assert stored.finished_on is not None
+    # in BullMQ's own timestamps: created, then run once the 5 s had passed, then finished
+    assert stored.timestamp + 5000 <= stored.processed_on <= stored.finished_on
 
 
 async def test_the_limiter_holds_100_jobs_per_minute(example: ModuleType) -> None:

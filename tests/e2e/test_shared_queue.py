@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import random
+import time
+from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -12,6 +15,7 @@ from types import ModuleType
 import pytest
 
 from bullmq_codegen.runtime import JobFailedError
+from bullmq_codegen.runtime.worker.events import JobInfo, WorkerListener
 from bullmq_codegen.testing import RedisSource
 
 from ..helpers import eventually, generated_case, import_fresh, purge_modules
@@ -104,17 +108,36 @@ async def test_results_are_stored_as_json(shop: ModuleType) -> None:
         }
 
 
+class AttemptStarts(WorkerListener):
+    """When each attempt of each job started (wall clock, as BullMQ's due times are)."""
+
+    def __init__(self) -> None:
+        self.times: defaultdict[str, list[float]] = defaultdict(list)
+
+    def on_active(self, job: JobInfo) -> None:
+        self.times[job.id].append(time.time())
+
+
 async def test_failed_attempts_are_retried_with_backoff(shop: ModuleType) -> None:
+    """``retries``: 3 attempts, exponential backoff of 100 ms: the 2nd attempt is due 100 ms
+    after the 1st failed, the 3rd 200 ms after the 2nd (a job is only taken once due)."""
     from shop import jobs
 
+    starts = AttemptStarts()
     job = await shop.enqueue_flaky_task()
-    async with shop.create_workers(queues=["retries"]):
+    async with shop.create_workers(queues=["retries"], listeners=[starts]):
         result = await job.wait_until_finished(timeout=10)
     assert result == "succeeded after 2 failures"
     assert jobs.ATTEMPTS[job.id] == 3
     stored = await job.snapshot()
     assert stored is not None
     assert stored.attempts_made == 3  # BullMQ counts the completed attempt too
+    first, second, third = starts.times[job.id]
+    gaps_ms = [(second - first) * 1000, (third - second) * 1000]
+    # each attempt failed after it started, and the next one was due its backoff later
+    # (-1: BullMQ's timestamps are whole milliseconds)
+    assert gaps_ms[0] >= 100 - 1, gaps_ms
+    assert gaps_ms[1] >= 200 - 1, gaps_ms  # exponential: twice the first delay
 
 
 async def test_a_worker_of_a_shared_queue_cannot_run_alone(shop: ModuleType) -> None:
@@ -127,7 +150,7 @@ async def test_a_worker_of_a_shared_queue_cannot_run_alone(shop: ModuleType) -> 
 
 
 async def test_the_limiter_holds_and_resumes_on_time(shop: ModuleType) -> None:
-    """5 jobs per 1000 ms: 20 jobs take four windows, so at least 3 s and not much more."""
+    """5 jobs per 1000 ms: 20 jobs take four windows one after the other, so at least 3 s."""
     jobs = await shop.enqueue_ping_bulk(20)
     async with shop.create_workers(queues=["throttled"]):
         for job in jobs:
@@ -141,11 +164,17 @@ async def test_the_limiter_holds_and_resumes_on_time(shop: ModuleType) -> None:
     started.sort()
     span = started[-1] - started[0]
     assert span >= 3000 - 50, span  # never more than 5 in a window
-    assert span < 4500, span  # and the worker resumed as soon as each window ended
     # within any 1000 ms from a window's first job, at most 5 jobs started
     for index in range(0, 20, 5):
         window = [t for t in started if started[index] <= t < started[index] + 950]
         assert len(window) <= 5, (index, window)
+    # the windows came one after the other: each group of 5 started after the previous one
+    groups = [started[index : index + 5] for index in range(0, 20, 5)]
+    gaps = [later[0] - earlier[0] for earlier, later in itertools.pairwise(groups)]
+    assert min(gaps) >= 1000 - 50, gaps
+    # and the worker resumed when each window ended, not after a drainDelay (5 s, what
+    # bullmq-py's worker waits): 4 s of room per window for a loaded machine
+    assert max(gaps) < 5000, gaps
 
 
 async def test_a_result_that_is_not_json_fails_the_job_with_a_clear_reason(
