@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,11 +28,27 @@ async def stopped_within(stop: asyncio.Event, seconds: float) -> bool:
     return stop.is_set()
 
 
+class _Hold:
+    """One job's lock as this worker holds it: its token, and when it was last taken or renewed."""
+
+    __slots__ = ("since", "token")
+
+    def __init__(self, token: str, since: float) -> None:
+        self.token = token
+        self.since = since
+
+
 class LockKeeper:
-    """Keeps the locks of the jobs this worker runs; reports the ones it could not renew.
+    """Keeps the locks of the jobs this worker runs; reports the ones it lost.
 
     While a job's lock is held, no other worker takes it; a job whose lock
     expires (its process died or hung) is put back to wait by a stalled check.
+    As Node BullMQ's lock manager does, each ``lockRenewTime / 2`` it renews the
+    locks held longer than ``lockRenewTime / 2`` (a job taken a moment ago has a
+    fresh lock), and a job stops being tracked as soon as its processor is done,
+    before it is finished in Redis (which releases the lock). A renewal Redis
+    refuses is reported only for the jobs still tracked under the same hold when
+    the answer comes: a job that finished meanwhile did not lose its lock.
     """
 
     def __init__(
@@ -45,41 +62,53 @@ class LockKeeper:
         self._settings = settings
         self._on_lost = on_lost
         self._on_error = on_error
-        self.tokens: dict[str, str] = {}
+        self._holds: dict[str, _Hold] = {}
 
     def track(self, job_id: str, token: str) -> None:
-        """Renew ``job_id``'s lock until :meth:`untrack`."""
-        self.tokens[job_id] = token
+        """Renew ``job_id``'s lock (taken just now with ``token``) until :meth:`untrack`."""
+        self._holds[job_id] = _Hold(token, time.monotonic())
 
     def untrack(self, job_id: str) -> None:
-        """Stop renewing ``job_id``'s lock (it finished, or is no longer ours)."""
-        self.tokens.pop(job_id, None)
+        """Stop renewing ``job_id``'s lock (its processor is done, or it is no longer ours)."""
+        self._holds.pop(job_id, None)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Renew every tracked lock each ``lockRenewTime / 2``, until ``stop`` is set."""
+        """Renew the locks that need it each ``lockRenewTime / 2``, until ``stop`` is set."""
         interval = self._settings.lock_renew_time / 2000
         while not await stopped_within(stop, interval):
-            if self.tokens:
-                await self.renew()
+            if self._holds:
+                await self.renew(older_than=interval)
 
-    async def renew(self) -> None:
-        """Renew every tracked lock now, in one script call."""
-        job_ids = list(self.tokens)
-        tokens = [self.tokens[job_id] for job_id in job_ids]
+    async def renew(self, *, older_than: float = 0.0) -> None:
+        """Renew, in one script call, the locks taken or renewed more than ``older_than``
+        seconds ago."""
+        now = time.monotonic()
+        due = [
+            (job_id, hold) for job_id, hold in self._holds.items() if now - hold.since > older_than
+        ]
+        if not due:
+            return
+        for _, hold in due:
+            hold.since = now
         try:
             failed: Any = await self._ctx.commands["extendLocks"](
                 keys=[self._ctx.keys["stalled"]],
                 args=[
                     self._ctx.keys[""],
-                    msgpack.packb(tokens, use_bin_type=True),
-                    msgpack.packb(job_ids, use_bin_type=True),
+                    msgpack.packb([hold.token for _, hold in due], use_bin_type=True),
+                    msgpack.packb([job_id for job_id, _ in due], use_bin_type=True),
                     self._settings.lock_duration,
                 ],
             )
         except Exception as error:
             self._on_error(error)
             return
-        lost = [str(job_id) for job_id in failed or ()]
+        sent = dict(due)
+        lost = [
+            job_id
+            for job_id in (str(failed_id) for failed_id in failed or ())
+            if job_id in sent and self._holds.get(job_id) is sent[job_id]
+        ]
         if lost:
             self._on_lost(lost)
 

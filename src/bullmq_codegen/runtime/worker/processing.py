@@ -252,6 +252,7 @@ class JobRunner:
         value: str,
         fetch_next: bool,
     ) -> RawJob | None:
+        self._locks.untrack(raw.id)  # finishing releases the lock: no renewal may race it
         remove = opts.get("removeOnComplete", route.settings.remove_on_complete)
         finish_opts: dict[str, Any] = {
             "token": token,
@@ -327,6 +328,7 @@ class JobRunner:
         bullmq stores the current traceback as the job's stack trace. A custom
         backoff type's delay comes from the worker's strategy, given ``job``.
         """
+        self._locks.untrack(raw.id)  # finishing releases the lock: no renewal may race it
         bull_job = _bull_job(self._ctx, raw)
         if (
             route is not None
