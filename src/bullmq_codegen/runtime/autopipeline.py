@@ -12,11 +12,17 @@ connection comes from redis-py's pool (which handles TLS, AUTH, SELECT and
 unix sockets); redis-py also parses the replies (with hiredis when installed).
 
 Semantics are those of single commands: each caller gets its own reply or its
-own error. A connection that Redis closed while idle (a restart, ``CLIENT
-KILL``, its ``timeout``) is replaced before the next command is written. When
-the connection breaks with commands in flight, each of them fails with a
-``ConnectionError`` (it may or may not have run, as with any client); the next
-command opens a new connection.
+own error. Every error reply is its command's own, including those redis-py
+maps to connection errors (``-LOADING``, ``-NOAUTH``): the replies after it are
+read as usual. A ``-LOADING`` reply (Redis is loading its data after a restart)
+means the command did not run, so :meth:`AutoPipeline.execute` sends that
+command again, with backoff, for up to :data:`LOADING_PATIENCE` seconds (and
+:meth:`AutoPipeline.execute_all` its commands, when Redis ran none of them);
+past that its caller gets redis-py's ``BusyLoadingError``. A connection that
+Redis closed while idle (a restart, ``CLIENT KILL``, its ``timeout``) is
+replaced before the next command is written. When the connection breaks with
+commands in flight, each of them fails with a ``ConnectionError`` (it may or
+may not have run, as with any client); the next command opens a new connection.
 """
 
 from __future__ import annotations
@@ -24,21 +30,36 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import time
+from collections.abc import Iterator
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import (
+    BusyLoadingError,
+    ExecAbortError,
+    NoScriptError,
+    RedisError,
+    ResponseError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, ResponseError
 
 from .resp import ScriptCommand, pack
 
-__all__ = ["AutoPipeline"]
+__all__ = ["LOADING_PATIENCE", "AutoPipeline"]
 
 _WRITE_AT_ONCE_BELOW = 32
 """While fewer commands than this wait for a reply, a command is written at once (Redis
 starts on it while the loop goes on); past it, commands wait for the end of the loop
 turn and go out together (one write for many)."""
+
+LOADING_PATIENCE = 5.0
+"""Seconds a command refused with ``-LOADING`` is sent again (with backoff) before its
+caller gets the ``BusyLoadingError``."""
+
+_MULTI = pack("MULTI")
+_EXEC = pack("EXEC")
 
 
 class _Link:
@@ -67,14 +88,39 @@ class AutoPipeline:
     async def execute(self, packed: bytes) -> Any:
         """Send one encoded command (see :mod:`.resp`) and return its reply."""
         (future,) = await self._send([packed])
-        return await future
+        try:
+            return await future
+        except BusyLoadingError:  # it did not run: send it again once Redis has loaded
+            deadline = time.monotonic() + LOADING_PATIENCE
+            for delay in _loading_delays(deadline):
+                await asyncio.sleep(delay)
+                (future,) = await self._send([packed])
+                try:
+                    return await future
+                except BusyLoadingError:
+                    continue
+            raise
 
     async def execute_all(self, commands: list[bytes]) -> list[Any]:
         """Send ``commands`` back to back (nothing else between them) and return their replies.
 
         A reply that is an error is returned as the exception, not raised, so a
-        ``MULTI`` ... ``EXEC`` transaction can be sent this way.
+        ``MULTI`` ... ``EXEC`` transaction can be sent this way. When Redis was
+        loading its data and so ran none of them, they are sent again (see the
+        module's docs).
         """
+        replies = await self._replies(commands)
+        if not any(isinstance(reply, BusyLoadingError) for reply in replies):
+            return replies
+        deadline = time.monotonic() + LOADING_PATIENCE
+        for delay in _loading_delays(deadline):
+            if not _ran_nothing(commands, replies):
+                break
+            await asyncio.sleep(delay)
+            replies = await self._replies(commands)
+        return replies
+
+    async def _replies(self, commands: list[bytes]) -> list[Any]:
         futures = await self._send(commands)
         await asyncio.wait(futures)
         return [future.exception() or future.result() for future in futures]
@@ -168,8 +214,11 @@ class AutoPipeline:
         try:
             while link.waiting:
                 try:
-                    reply: Any = await link.connection.read_response()  # pyright: ignore[reportUnknownVariableType]
-                except ResponseError as error:
+                    # a broken connection is closed by _broken, whatever the error
+                    reply: Any = await link.connection.read_response(disconnect_on_error=False)  # pyright: ignore[reportUnknownVariableType]
+                except RedisError as error:
+                    if not _is_error_reply(error):
+                        raise
                     future = link.waiting.popleft()
                     if not future.done():
                         future.set_exception(error)
@@ -197,6 +246,39 @@ class AutoPipeline:
             self._disconnecting.add(task)
             task.add_done_callback(self._disconnecting.discard)
         _fail(link, error)
+
+
+def _is_error_reply(error: RedisError) -> bool:
+    """Whether ``error`` is an error reply of Redis (the connection reads on), not a lost
+    connection: redis-py raises some error replies as connection errors (``LOADING``,
+    ``NOAUTH``), and gives every error reply its code."""
+    return isinstance(error, ResponseError) or error.status_code is not None
+
+
+def _loading_delays(deadline: float) -> Iterator[float]:
+    """Waits between sends of a command refused with ``-LOADING``, until ``deadline``."""
+    delay = 0.05
+    while time.monotonic() + delay < deadline:
+        yield delay
+        delay = min(delay * 2, 1.0)
+
+
+def _ran_nothing(commands: list[bytes], replies: list[Any]) -> bool:
+    """Whether Redis ran none of ``commands``: each was refused with ``-LOADING`` or queued in a
+    ``MULTI`` whose ``EXEC`` was aborted (a command refused while queueing aborts it)."""
+    aborted = False  # walking back: inside a transaction whose EXEC was aborted
+    for command, reply in zip(reversed(commands), reversed(replies), strict=True):
+        if command == _EXEC:
+            aborted = isinstance(reply, ExecAbortError)
+            if not aborted:
+                return False
+        elif command == _MULTI:
+            if not aborted:
+                return False
+            aborted = False
+        elif not (aborted or isinstance(reply, BusyLoadingError)):
+            return False
+    return True
 
 
 def _closed_by_peer(link: _Link) -> bool:

@@ -1,0 +1,212 @@
+"""A ``-LOADING`` reply on the auto-pipelined connection is one command's error, not a dead
+connection (issue 12, defect 5).
+
+Redis answers ``-LOADING`` while it loads its data after a restart; redis-py raises it
+as ``BusyLoadingError``, a ``ConnectionError``, and used to drop the connection, so
+every other command in flight failed although Redis ran it. Here a proxy in front
+of the suite's real Redis turns chosen commands into a command Redis refuses
+(``LOADINGTEST``: it runs nothing and, inside ``MULTI``, aborts the transaction as a
+refused command does) and hands their callers ``-LOADING`` in its place, as a
+loading Redis would. Every other command and reply passes through unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from urllib.parse import urlsplit
+
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import BusyLoadingError
+
+from bullmq_codegen.runtime import autopipeline
+from bullmq_codegen.runtime.autopipeline import AutoPipeline
+from bullmq_codegen.runtime.connection import command_client
+from bullmq_codegen.runtime.resp import pack
+from bullmq_codegen.testing import RedisSource
+
+_LOADING = b"-LOADING Redis is loading the dataset in memory\r\n"
+_REFUSED = pack("LOADINGTEST")
+
+
+async def _read_value(reader: asyncio.StreamReader) -> bytes:
+    """One whole RESP2 or RESP3 value, as it came (a command or a reply)."""
+    line = await reader.readuntil(b"\r\n")
+    kind, rest = line[:1], line[1:-2]
+    if kind in b"$=!":  # blob string, verbatim string, blob error
+        size = int(rest)
+        return line if size < 0 else line + await reader.readexactly(size + 2)
+    if kind in b"*~>%|":  # array, set, push; map and attribute hold pairs
+        count = max(int(rest), 0) * (2 if kind in b"%|" else 1)
+        parts = [line]
+        for _ in range(count):
+            parts.append(await _read_value(reader))
+        return b"".join(parts)
+    return line  # one line: + - : _ , # (
+
+
+class LoadingProxy:
+    """A TCP proxy to a real Redis that answers ``-LOADING`` to the commands it is told to."""
+
+    def __init__(self, redis_url: str) -> None:
+        parts = urlsplit(redis_url)
+        self._target = (parts.hostname or "127.0.0.1", parts.port or 6379)
+        self._server: asyncio.Server | None = None
+        self.refuse: Callable[[bytes], bool] = lambda command: False
+        self.refused: list[bytes] = []
+        self.port = 0
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = int(self._server.sockets[0].getsockname()[1])
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _serve(
+        self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
+    ) -> None:
+        redis_in, redis_out = await asyncio.open_connection(*self._target)
+        substituted: asyncio.Queue[bool] = asyncio.Queue()  # per command, in order
+
+        async def commands() -> None:
+            while True:
+                command = await _read_value(client_in)
+                refuse = self.refuse(command)
+                if refuse:
+                    self.refused.append(command)
+                await substituted.put(refuse)
+                redis_out.write(_REFUSED if refuse else command)
+                await redis_out.drain()
+
+        async def replies() -> None:
+            while True:
+                reply = await _read_value(redis_in)
+                client_out.write(_LOADING if await substituted.get() else reply)
+                await client_out.drain()
+
+        tasks = [asyncio.ensure_future(commands()), asyncio.ensure_future(replies())]
+        with contextlib.suppress(Exception):
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for writer in (redis_out, client_out):
+            writer.close()
+
+
+@pytest.fixture
+async def proxy(redis: RedisSource) -> AsyncIterator[LoadingProxy]:
+    loading = LoadingProxy(redis.url)
+    await loading.start()
+    yield loading
+    await loading.close()
+
+
+@pytest.fixture
+async def direct(redis: RedisSource) -> AsyncIterator[Redis]:
+    client = command_client(redis.url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def pipeline(proxy: LoadingProxy) -> AsyncIterator[AutoPipeline]:
+    client = command_client(f"redis://127.0.0.1:{proxy.port}/0")
+    auto = AutoPipeline(client)
+    yield auto
+    await auto.close()
+    await client.aclose()
+
+
+def _once(marker: bytes) -> Callable[[bytes], bool]:
+    """Refuse the first command that holds ``marker``, then none."""
+    seen: list[bytes] = []
+
+    def refuse(command: bytes) -> bool:
+        if marker in command and not seen:
+            seen.append(command)
+            return True
+        return False
+
+    return refuse
+
+
+async def test_a_loading_reply_fails_no_other_command_in_flight(
+    pipeline: AutoPipeline, proxy: LoadingProxy, direct: Redis, prefix: str
+) -> None:
+    await pipeline.execute(pack("PING"))  # connected: the commands below go out together
+    keys = [f"{prefix}:k{i}" for i in range(8)]
+    proxy.refuse = _once(keys[2].encode())
+    replies = await asyncio.gather(
+        *(pipeline.execute(pack("INCRBY", key, index + 1)) for index, key in enumerate(keys)),
+        return_exceptions=True,
+    )
+    assert len(proxy.refused) == 1
+    wanted = [index + 1 for index in range(len(keys))]
+    others = [reply for index, reply in enumerate(replies) if index != 2]
+    assert others == [want for index, want in enumerate(wanted) if index != 2], others
+    assert replies[2] == wanted[2]  # sent again: Redis had not run it
+    stored = await direct.mget(keys)
+    assert stored == [str(index + 1) for index in range(len(keys))]  # each ran once
+
+
+async def test_a_command_refused_while_loading_runs_once_redis_has_loaded(
+    pipeline: AutoPipeline, proxy: LoadingProxy, direct: Redis, prefix: str
+) -> None:
+    key = f"{prefix}:added"
+    refusals = 3
+    proxy.refuse = lambda command: key.encode() in command and len(proxy.refused) < refusals
+    assert await pipeline.execute(pack("RPUSH", key, "job")) == 1
+    assert len(proxy.refused) == refusals
+    assert await direct.lrange(key, 0, -1) == ["job"]
+
+
+async def test_a_command_refused_for_longer_gets_the_loading_error(
+    pipeline: AutoPipeline,
+    proxy: LoadingProxy,
+    direct: Redis,
+    prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(autopipeline, "LOADING_PATIENCE", 0.3)
+    key = f"{prefix}:never"
+    proxy.refuse = lambda command: key.encode() in command
+    other = f"{prefix}:other"
+    refused, ran = await asyncio.gather(
+        pipeline.execute(pack("SET", key, "x")),
+        pipeline.execute(pack("SET", other, "y")),
+        return_exceptions=True,
+    )
+    assert isinstance(refused, BusyLoadingError)
+    assert ran is True or ran == "OK"
+    assert await direct.get(key) is None
+    assert await direct.get(other) == "y"
+
+
+async def test_a_transaction_aborted_while_loading_is_sent_again_whole(
+    pipeline: AutoPipeline, proxy: LoadingProxy, direct: Redis, prefix: str
+) -> None:
+    first, second = f"{prefix}:t1", f"{prefix}:t2"
+    proxy.refuse = _once(second.encode())
+    replies = await pipeline.execute_all(
+        [pack("MULTI"), pack("INCR", first), pack("INCR", second), pack("EXEC")]
+    )
+    assert len(proxy.refused) == 1
+    assert replies[-1] == [1, 1]  # the second sending ran; the first ran nothing
+    assert await direct.mget([first, second]) == ["1", "1"]
+
+
+async def test_a_batch_partly_run_is_not_sent_again(
+    pipeline: AutoPipeline, proxy: LoadingProxy, direct: Redis, prefix: str
+) -> None:
+    ran, refused = f"{prefix}:ran", f"{prefix}:refused"
+    proxy.refuse = _once(refused.encode())
+    replies = await pipeline.execute_all([pack("INCR", ran), pack("INCR", refused)])
+    assert replies[0] == 1
+    assert isinstance(replies[1], BusyLoadingError)  # its caller decides; INCR ran ran once
+    assert await direct.mget([ran, refused]) == ["1", None]
