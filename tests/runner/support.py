@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from redis.asyncio import Redis
+
+from bullmq_codegen.runner import WorkerRunner
 
 from ..helpers import eventually
 
@@ -63,10 +69,12 @@ class RunnerProcess:
             self.process.wait()
         self._log.close()
 
-    async def started(self, timeout: float = 30) -> None:
+    async def started(self, timeout: float = 30, *, queues: tuple[str, ...] = ("work",)) -> None:
+        """Once the workers of ``queues`` run (the ops case's ``work`` by default)."""
+
         async def ready() -> bool:
             assert self.process.poll() is None, self.log
-            return "worker work: running" in self.log
+            return all(f"worker {queue}: running" in self.log for queue in queues)
 
         await eventually(ready, timeout=timeout)
 
@@ -98,3 +106,34 @@ class Records:
 
     async def finished_count(self) -> int:
         return int(await self.client.llen(f"{self.prefix}:test:finishes"))
+
+
+def http_get(port: int, path: str) -> tuple[int, dict[str, object] | str]:
+    """``GET path`` of the health server on ``port``: the status and the JSON (or text) body."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            body = response.read().decode()
+            status = response.status
+    except urllib.error.HTTPError as error:
+        body, status = error.read().decode(), error.code
+    try:
+        return status, json.loads(body)
+    except ValueError:
+        return status, body
+
+
+async def kill_worker(runner: WorkerRunner, queue: str) -> None:
+    """Kill the main task of ``queue``'s worker, as a crash would. On Python 3.11 a cancellation
+    that lands as a redis-py write finishes is lost (``asyncio.wait_for`` swallows it; fixed in
+    3.12), so cancel until it is dead."""
+    main = runner.groups[queue].workers[queue]._main  # pyright: ignore[reportPrivateUsage]
+    assert main is not None
+    while not main.done():
+        main.cancel()
+        await asyncio.wait({main}, timeout=0.05)
+
+
+async def workers_running(runner: WorkerRunner, *queues: str) -> bool:
+    """Whether the in-process runner's workers of ``queues`` all run."""
+    states = runner.worker_states()
+    return all(states.get(queue, {}).get("state") == "running" for queue in queues)

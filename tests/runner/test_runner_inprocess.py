@@ -13,6 +13,7 @@ from bullmq_codegen.runtime import JobRoute, Runtime
 from bullmq_codegen.testing import RedisSource
 
 from ..helpers import eventually
+from .support import kill_worker, workers_running
 
 
 async def quick(job: Job[None]) -> str:
@@ -45,12 +46,10 @@ async def test_a_worker_that_dies_is_restarted_alone(runtime: Runtime) -> None:
         runtime=runtime, routes=ROUTES, settings=RunnerSettings(health_check_interval=0.2)
     )
     running = asyncio.ensure_future(runner.run())
-    await eventually(lambda: _running(runner, "a", "b"), timeout=10)
+    await eventually(lambda: workers_running(runner, "a", "b"), timeout=10)
     first = runner.groups["a"].workers["a"]
     other = runner.groups["b"].workers["b"]
-    main = first._main  # pyright: ignore[reportPrivateUsage]
-    assert main is not None
-    await _kill(main)  # the worker of queue a dies
+    await kill_worker(runner, "a")  # the worker of queue a dies
     await eventually(lambda: _restarted(runner), timeout=10)
     assert runner.groups["a"].workers["a"] is not first
     assert runner.groups["b"].workers["b"] is other  # the other queue's worker went on
@@ -60,22 +59,8 @@ async def test_a_worker_that_dies_is_restarted_alone(runtime: Runtime) -> None:
     assert await running == 0
 
 
-async def _kill(main: asyncio.Task[None]) -> None:
-    """Kill a worker's main task. On Python 3.11 a cancellation that lands as a redis-py
-    write finishes is lost (``asyncio.wait_for`` swallows it; fixed in 3.12), so cancel
-    until it is dead."""
-    while not main.done():
-        main.cancel()
-        await asyncio.wait({main}, timeout=0.05)
-
-
-async def _running(runner: WorkerRunner, *queues: str) -> bool:
-    states = runner.worker_states()
-    return all(states.get(queue, {}).get("state") == "running" for queue in queues)
-
-
 async def _restarted(runner: WorkerRunner) -> bool:
-    return runner.restarts["a"] == 1 and await _running(runner, "a")
+    return runner.restarts["a"] == 1 and await workers_running(runner, "a")
 
 
 async def test_a_dead_worker_without_auto_restart_is_fatal(runtime: Runtime) -> None:
@@ -83,10 +68,8 @@ async def test_a_dead_worker_without_auto_restart_is_fatal(runtime: Runtime) -> 
         runtime=runtime, routes=ROUTES, settings=RunnerSettings(auto_restart=False)
     )
     running = asyncio.ensure_future(runner.run())
-    await eventually(lambda: _running(runner, "a", "b"), timeout=10)
-    main = runner.groups["b"].workers["b"]._main  # pyright: ignore[reportPrivateUsage]
-    assert main is not None
-    await _kill(main)
+    await eventually(lambda: workers_running(runner, "a", "b"), timeout=10)
+    await kill_worker(runner, "b")
     assert await asyncio.wait_for(running, 20) == 1
 
 
@@ -117,7 +100,7 @@ async def test_a_moved_cluster_slot_is_fatal(runtime: Runtime) -> None:
 
     runner = WorkerRunner(runtime=runtime, routes=ROUTES, settings=RunnerSettings())
     running = asyncio.ensure_future(runner.run())
-    await eventually(lambda: _running(runner, "a", "b"), timeout=10)
+    await eventually(lambda: workers_running(runner, "a", "b"), timeout=10)
     worker = runner.groups["a"].workers["a"]
     worker._report_error(MovedError("12394 127.0.0.1:24001"))  # pyright: ignore[reportPrivateUsage]
     assert (

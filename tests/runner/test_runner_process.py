@@ -11,9 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -23,7 +21,7 @@ from redis.asyncio import Redis
 from bullmq_codegen.testing import RedisServer, RedisSource, find_redis_server, free_port
 
 from ..helpers import eventually, generated_case, import_fresh, purge_modules
-from .support import Records, RunnerProcess, child_env
+from .support import Records, RunnerProcess, child_env, http_get
 
 pytestmark = pytest.mark.slow
 
@@ -33,26 +31,6 @@ JOBS = 1000
 def durations(count: int) -> list[int]:
     """Jobs of a few ms, every 25th of a second."""
     return [1000 if index % 25 == 0 else 5 for index in range(count)]
-
-
-@pytest.fixture
-def ops_root(tmp_path: Path) -> Path:
-    return generated_case("ops", tmp_path, "ops/jobs.py")
-
-
-@pytest.fixture
-async def ops(ops_root: Path, redis_env: RedisSource) -> AsyncIterator[ModuleType]:
-    package = import_fresh(ops_root, "ops.generated")
-    yield package
-    await package.close_connections()
-    purge_modules("ops")
-
-
-@pytest.fixture
-async def records(redis_env: RedisSource, prefix: str) -> AsyncIterator[Records]:
-    client = Redis.from_url(redis_env.url, decode_responses=True)
-    yield Records(client, prefix)
-    await client.aclose()
 
 
 async def enqueue(ops: ModuleType, count: int = JOBS) -> list[str]:
@@ -228,18 +206,6 @@ async def test_redis_unreachable_at_start_exits_without_busy_looping(
     print(f"\nRedis unreachable at start: exit 1 after {elapsed:.1f} s, {attempts} attempts")
 
 
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    """A Redis of this test's own, with AOF on, that the test may stop and start."""
-    found = find_redis_server()
-    assert found is not None
-    (tmp_path / "redis").mkdir()
-    server = RedisServer(found[0], directory=tmp_path / "redis", persistent=True)
-    server.start()
-    yield server
-    server.cleanup()
-
-
 async def test_redis_restart_mid_load(
     ops_root: Path, own_redis: RedisServer, prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -258,8 +224,8 @@ async def test_redis_restart_mid_load(
         await client.aclose()
         own_redis.stop()
         await asyncio.sleep(1.5)
-        live = _get(port, "/health/live")
-        ready = _get(port, "/health/ready")
+        live = http_get(port, "/health/live")
+        ready = http_get(port, "/health/ready")
         own_redis.start()
         client = Redis.from_url(own_redis.url, decode_responses=True)
         records = Records(client, prefix)
@@ -267,7 +233,7 @@ async def test_redis_restart_mid_load(
         assert ready[0] == 503  # not ready while Redis is away, but alive
         await eventually(lambda: _all_finished(records, ids), timeout=90, interval=0.1)
         assert runner.process.poll() is None  # reconnected, no restart
-        assert _get(port, "/health/ready")[0] == 200
+        assert http_get(port, "/health/ready")[0] == 200
         runner.signal(signal.SIGTERM)
         assert runner.wait(60) == 0, runner.log
         assert "Redis reachable again" in runner.log
@@ -276,19 +242,6 @@ async def test_redis_restart_mid_load(
         await client.aclose()
         await ops.close_connections()
         purge_modules("ops")
-
-
-def _get(port: int, path: str) -> tuple[int, dict[str, object] | str]:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
-            body = response.read().decode()
-            status = response.status
-    except urllib.error.HTTPError as error:
-        body, status = error.read().decode(), error.code
-    try:
-        return status, json.loads(body)
-    except ValueError:
-        return status, body
 
 
 async def test_health_endpoints_and_metrics(
@@ -301,11 +254,11 @@ async def test_health_endpoints_and_metrics(
     await runner.started()
     ids = await enqueue(ops, 50)
     await eventually(lambda: _all_finished(records, ids), timeout=30)
-    assert _get(port, "/health/live") == (200, {"status": "alive"})
-    status, ready = _get(port, "/health/ready")
+    assert http_get(port, "/health/live") == (200, {"status": "alive"})
+    status, ready = http_get(port, "/health/ready")
     assert status == 200
     assert ready == {"status": "ready", "redis": "ok", "workers": {"work": "running"}}
-    status, workers = _get(port, "/health/workers")
+    status, workers = http_get(port, "/health/workers")
     assert status == 200
     assert isinstance(workers, dict)
     process = workers["process"]
@@ -313,13 +266,13 @@ async def test_health_endpoints_and_metrics(
     assert process["work"]["processed"] == 50  # type: ignore[index]
     heartbeats = workers["heartbeats"]
     assert heartbeats["status"] == "ok"  # type: ignore[index]
-    status, metrics = _get(port, "/metrics")
+    status, metrics = http_get(port, "/metrics")
     assert status == 200
     assert isinstance(metrics, str)
     assert 'bullmq_jobs_completed_total{job_name="task",queue="work"} 50.0' in metrics
     assert 'bullmq_queue_jobs{queue="work",state="completed"} 50.0' in metrics
     assert 'bullmq_job_duration_seconds_count{job_name="task",queue="work"} 50.0' in metrics
-    assert _get(port, "/nope")[0] == 404
+    assert http_get(port, "/nope")[0] == 404
     await asyncio.sleep(1.2)  # a health log line every 500 ms
     runner.signal(signal.SIGTERM)
     assert runner.wait(60) == 0
@@ -347,7 +300,7 @@ async def test_passwords_never_reach_logs_or_health_output(tmp_path: Path, prefi
         try:
             await runner.started()
             outputs = [
-                json.dumps(_get(port, path))
+                json.dumps(http_get(port, path))
                 for path in ("/health/ready", "/health/workers", "/metrics")
             ]
         finally:
