@@ -224,6 +224,10 @@ def codegen_scenarios() -> list[Scenario]:
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["soak"]:  # the soak has its own options: bench/soak/run.py
+        from .soak.run import main as soak
+
+        return soak(sys.argv[2:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(

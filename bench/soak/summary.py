@@ -1,0 +1,63 @@
+"""The soak's figures in words: RSS over the run and the one-screen summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["rss_summary", "summary"]
+
+WARM_SHARE = 0.1
+"""RSS is compared from the first sample after this share of the jobs was done."""
+
+
+def rss_summary(samples: list[dict[str, Any]], jobs: int) -> dict[str, dict[str, Any]]:
+    """Per process: RSS when first seen, once warm, at most, and last (MiB), and the
+    drift from warm to last."""
+    names = sorted({name for sample in samples for name in sample["rss_mib"]})
+    result: dict[str, dict[str, Any]] = {}
+    for name in names:
+        series = [(s["done"], s["rss_mib"][name]) for s in samples if name in s["rss_mib"]]
+        warm = next((rss for done, rss in series if done >= jobs * WARM_SHARE), series[-1][1])
+        values = [rss for _, rss in series]
+        result[name] = {
+            "samples": len(series),
+            "first": values[0],
+            "warm": warm,
+            "max": max(values),
+            "last": values[-1],
+            "drift_warm_to_last": round(values[-1] - warm, 1),
+        }
+    return result
+
+
+def summary(result: dict[str, Any]) -> str:
+    """What a reader needs first, as lines of text."""
+    twice = result["runs_twice"]
+    logs = result["logs"]
+    lines = [
+        f"outcome: {result['outcome']} in {result['seconds'] / 60:.1f} min",
+        f"acknowledged adds: {result['acknowledged_adds']:,} of {result['jobs']:,}; "
+        f"jobs done: {result['jobs_done']:,}; failed jobs: {result['failed_jobs']}",
+        f"jobs lost: {result['jobs_lost']}"
+        + (f" (first: {result['lost_seqs'][:10]})" if result["jobs_lost"] else ""),
+        f"jobs run twice: {twice['jobs_run_twice']} {twice['by_cause']} "
+        f"(the SIGKILL cut {twice['cut_short_by_sigkill']} short of "
+        f"{twice['active_at_sigkill']} active; "
+        f"{twice['active_at_redis_restart']} were active at the Redis restart)",
+        f"jobs taken again that ran once: {twice['taken_again_ran_once']} "
+        f"{twice['taken_again_ran_once_by_cause']}",
+        f"lock-lost warnings: {logs['lock_lost_warnings']} "
+        f"({len(logs['lock_lost_job_ids'])} job ids)",
+    ]
+    for name, rss in result["rss"].items():
+        lines.append(
+            f"RSS {name}: first {rss['first']} MiB, warm {rss['warm']}, max {rss['max']}, "
+            f"last {rss['last']} ({rss['drift_warm_to_last']:+} warm to last, "
+            f"{rss['samples']} samples)"
+        )
+    for name, runner in logs["runners"].items():
+        lines.append(f"{name}: exit {result['runner_exit_codes'][name]}, {runner['levels']}")
+        lines.extend(
+            f"    {count} x {message}" for message, count in runner["warnings_and_errors"].items()
+        )
+    return "\n".join(lines)
