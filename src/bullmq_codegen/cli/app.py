@@ -17,10 +17,12 @@ from .._version import __version__
 from ..errors import BullMQCodegenError
 from .catalog import catalog
 from .common import ConfigOption, OutOption, exit_if_stale, report, tell_written
+from .dashboard import dashboard
 from .deploy import deploy
 from .diff import diff
 from .export import export_app
 from .moves import moved
+from .status import status
 from .workers import workers_app
 
 __all__ = ["app", "main"]
@@ -42,6 +44,8 @@ app.command(short_help="Write the deployment files of TARGET.")(deploy)
 app.command(short_help="Count the jobs of moved job names left in their old queue.")(moved)
 app.command(short_help="Write a Markdown catalog of every queue and job.")(catalog)
 app.command(short_help="Report contract changes that break jobs in flight.")(diff)
+app.command(short_help="Serve the web dashboard of the queues and their jobs.")(dashboard)
+app.command(short_help="Show every queue's counts, rates and workers alive.")(status)
 
 EXIT_BAD_INPUT = 2
 

@@ -1,0 +1,130 @@
+"""``bullmq-codegen status``: the dashboard's overview in the terminal (``--watch``: live)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ..errors import BullMQCodegenError
+from .common import ConfigOption, OutOption, fail, report, say
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from ..dashboard.overview import Overview
+
+__all__ = ["status"]
+
+
+def status(
+    config: ConfigOption = None,
+    out: OutOption = None,
+    watch: Annotated[
+        bool, typer.Option("--watch", "-w", help="Keep the table up to date until Ctrl-C.")
+    ] = False,
+    interval: Annotated[
+        float,
+        typer.Option("--interval", metavar="SECONDS", min=0.2, help="Seconds between updates."),
+    ] = 2.0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (with --watch: one object per line).")
+    ] = False,
+) -> None:
+    """Show every queue: counts by state, the last hour's completions and failures, workers alive.
+
+    Exit 0; 2 when the definitions or Redis cannot be read.
+    """
+    from ..generator import BullMQCodeGen
+    from ..runner import load_generated_workers
+    from ..runtime.connection import describe_connection, is_connection_error
+
+    try:
+        workers = load_generated_workers(BullMQCodeGen.from_project(config=config, out_dir=out))
+    except BullMQCodegenError as error:
+        report(error)
+        raise typer.Exit(2) from None
+    runtime = workers.runtime
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_show(runtime, watch=watch, interval=interval, as_json=as_json))
+    except Exception as error:
+        if not is_connection_error(error):
+            raise
+        fail(f"Redis at {describe_connection(runtime.config.connection)} unreachable: {error}")
+        raise typer.Exit(2) from None
+
+
+async def _show(runtime: object, *, watch: bool, interval: float, as_json: bool) -> None:
+    from rich.live import Live
+
+    from ..dashboard.kinds import JobKinds
+    from ..dashboard.overview import read_overview
+    from ..runtime.registry import Runtime
+
+    assert isinstance(runtime, Runtime)
+    queues = JobKinds(runtime.config).queues
+    try:
+        if as_json:
+            while True:
+                overview = await read_overview(runtime, queues)
+                say.out(json.dumps(overview.to_json(), indent=None if watch else 2))
+                if not watch:
+                    return
+                await asyncio.sleep(interval)
+        overview = await read_overview(runtime, queues)
+        if not watch:
+            say.print(_table(overview))
+            return
+        with Live(_table(overview), console=say, auto_refresh=False) as live:
+            while True:
+                await asyncio.sleep(interval)
+                live.update(_table(await read_overview(runtime, queues)), refresh=True)
+    finally:
+        await runtime.close()
+
+
+def _table(overview: Overview) -> Table:
+    from rich.table import Table
+
+    from ..dashboard.display import percent
+    from ..dashboard.jobs import moment
+
+    table = Table(title=f"queues at {moment(overview.checked_at)}", title_justify="left")
+    for heading in (
+        "queue",
+        "waiting",
+        "active",
+        "delayed",
+        "prioritized",
+        "completed",
+        "failed",
+        "last hour (done/failed)",
+        "failure rate",
+        "workers alive",
+    ):
+        table.add_column(
+            heading, justify="left" if heading.startswith(("queue", "workers")) else "right"
+        )
+    for queue in overview.queues:
+        counts = queue.counts
+        hour = f"{queue.completed_last_hour}/{queue.failed_last_hour}"
+        table.add_row(
+            queue.name + (" (paused)" if queue.paused else ""),
+            str(counts.waiting + counts.paused),
+            str(counts.active),
+            str(counts.delayed),
+            str(counts.prioritized),
+            str(counts.completed),
+            str(counts.failed),
+            hour if queue.metrics_recorded else f"{hour} since start",
+            percent(queue.failure_rate),
+            "\n".join(
+                f"{w['host']} pid {w['pid']} concurrency {w['concurrency']}" for w in queue.alive
+            )
+            or "none",
+        )
+    return table
