@@ -61,6 +61,19 @@ class QueueConfig:
             known = ", ".join(sorted(self.queues)) or "none"
             raise KeyError(f"no queue {name!r} in the definitions (known: {known})") from None
 
+    def redis_name(self, queue: str) -> str:
+        """The name ``queue`` goes by in Redis (keys ``<prefix>:<name>:...``) and to Node BullMQ.
+
+        The queue name itself; on a Redis Cluster (``cluster`` in the connection) under a
+        prefix without a hash tag, the name hash-tagged, ``{emails}``: each queue then owns a
+        hash slot of its own, as with Node's ``new Queue('{emails}')``. A hash-tagged prefix
+        (``{bull}``) keeps every queue in the slot of that tag, under its own name.
+        """
+        clustered = not isinstance(self.connection, str) and self.connection.get("cluster")
+        if clustered and not _has_hash_tag(self.prefix) and not _has_hash_tag(queue):
+            return "{" + queue + "}"
+        return queue
+
     def moved_from(self) -> dict[str, str]:
         """Job name → the queue it moved from, for every worker that declares ``movedFrom``."""
         return {
@@ -86,6 +99,12 @@ class QueueConfig:
             raise KeyError(f"no worker {name!r} in queue {queue!r} (known: {known})") from None
 
 
+def _has_hash_tag(name: str) -> bool:
+    """Whether Redis Cluster hashes ``name`` by a tag (a non-empty ``{...}``), not whole."""
+    start = name.find("{")
+    return start >= 0 and name.find("}", start + 1) > start + 1
+
+
 def create_queue_config(
     *,
     queues: Mapping[str, QueueDefinition],
@@ -95,7 +114,8 @@ def create_queue_config(
     """Validate the definitions and return the :class:`QueueConfig` generated code uses.
 
     ``prefix`` is the BullMQ key prefix of every queue (``"bull"`` by default;
-    a hash tag such as ``"{bull}"`` for Redis Cluster). Raises
+    on a Redis Cluster, each queue owns a hash slot unless the prefix has a hash tag
+    such as ``"{bull}"``, which puts them all in one: see :meth:`QueueConfig.redis_name`). Raises
     :class:`~bullmq_codegen.errors.DefinitionError` listing every problem found.
     """
     problems, validated = validate_definitions(queues, connection, prefix)

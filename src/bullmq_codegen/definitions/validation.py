@@ -76,11 +76,15 @@ def validate_definitions(
     if (
         isinstance(connection, Mapping)
         and typing.cast("Mapping[str, object]", connection).get("cluster") is True
-    ) and (not isinstance(prefix, str) or re.search(r"\{[^{}]+\}", prefix) is None):
+        and isinstance(prefix, str)
+        and "{" in prefix
+        and re.match(r"[^{]*\{[^}]+\}", prefix) is None
+    ):
         problems.append(
             Problem(
-                f"a Redis Cluster needs a hash-tagged prefix such as '{{bull}}' (not {prefix!r}): "
-                "BullMQ's scripts touch many keys of a queue at once, which must share a slot"
+                f"the prefix {prefix!r} has a '{{' but no hash tag (such as '{{bull}}'): on a "
+                "Redis Cluster its keys would spread over slots, and BullMQ's scripts touch many "
+                "keys of a queue at once, which must share one"
             )
         )
     if not isinstance(queues, Mapping) or not queues:

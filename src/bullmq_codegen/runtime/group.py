@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from .connection import blocking_client, is_connection_error
+from .connection import is_connection_error
 from .routes import JobRoute
 from .schedules import (
     ScheduleError,
@@ -170,7 +170,7 @@ class WorkerGroup:
             settings = QueueWorkerSettings.from_workers(options)
             worker = QueueWorker(
                 ctx=self._runtime.worker_context(queue, settings.bullmq_opts()),
-                blocking=blocking_client(self._runtime.connection()),
+                blocking=self._runtime.blocking_client(queue),
                 routes=[
                     (route, RouteSettings.from_definition(config.worker(route.queue, route.name)))
                     for route in routes

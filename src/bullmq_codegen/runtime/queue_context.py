@@ -10,11 +10,12 @@ encoded once, to run on the loop's :class:`~.autopipeline.AutoPipeline`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from bullmq.backends.redis_backend import RedisBackend
 from bullmq.redis_connection import RedisConnection
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.commands.core import AsyncScript
 
 from .autopipeline import AutoPipeline
@@ -63,13 +64,19 @@ _FINISH_KEYS = (
 _ACTIVE_KEYS = (*_FINISH_KEYS, "marker")
 
 
-def load_scripts(client: Redis) -> RedisConnection:
+def load_scripts(client: Redis | RedisCluster) -> RedisConnection:
     """bullmq's Lua scripts registered on ``client`` (no I/O; shared by every queue of a loop)."""
-    return RedisConnection(client, skipVersionCheck=True)
+    # bullmq-py takes a RedisCluster too, though its annotation names only Redis
+    return RedisConnection(cast("Redis", client), skipVersionCheck=True)
 
 
 class QueueContext:
-    """One queue's keys, scripts and options, as bullmq's ``Job`` and ``Scripts`` read them."""
+    """One queue's keys, scripts and options, as bullmq's ``Job`` and ``Scripts`` read them.
+
+    ``name`` is the queue's name in the definitions; ``redis_name`` the one its keys
+    and Node BullMQ use (the same, or hash-tagged on a cluster: see
+    :meth:`~bullmq_codegen.definitions.config.QueueConfig.redis_name`).
+    """
 
     __slots__ = (
         "add_scripts",
@@ -83,20 +90,23 @@ class QueueContext:
         "pipeline",
         "prefix",
         "qualifiedName",
+        "redis_name",
     )
 
     def __init__(
         self,
         *,
         name: str,
+        redis_name: str | None = None,
         prefix: str,
         scripts: RedisConnection,
         pipeline: AutoPipeline,
         opts: dict[str, Any],
     ) -> None:
         self.name = name
+        self.redis_name = redis_name or name
         self.prefix = prefix
-        self.backend = RedisBackend(name, scripts, None, prefix, owns_connection=False)
+        self.backend = RedisBackend(self.redis_name, scripts, None, prefix, owns_connection=False)
         self.qualifiedName: str = self.backend.qualifiedName
         self.keys: dict[str, str] = self.backend.keys
         self.commands: dict[str, AsyncScript] = scripts.commands
@@ -128,7 +138,8 @@ class QueueContext:
 
     @property
     def client(self) -> Redis:
-        """The command client bullmq's own calls run on."""
+        """The command client bullmq's own calls run on (on a Redis Cluster, a
+        :class:`~redis.asyncio.cluster.RedisCluster`, which has the same command methods)."""
         return self.backend.connection.conn
 
     def job_key(self, job_id: str) -> str:

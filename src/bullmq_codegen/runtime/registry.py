@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from bullmq.redis_connection import RedisConnection
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
+from redis.crc import key_slot
 
 from ..definitions.config import QueueConfig
 from ..definitions.connection import ConnectionSpec
 from .autopipeline import AutoPipeline
 from .client_names import events_client_name
-from .cluster import resolve_cluster
+from .cluster import ClusterRouter, is_cluster
 from .connection import blocking_client, command_client
 from .events import EventReader
 from .health import WorkerHealthReport, read_health
@@ -40,9 +42,11 @@ __all__ = ["Runtime"]
 
 @dataclass(slots=True)
 class _LoopResources:
-    client: Redis
+    client: Redis | RedisCluster
     scripts: RedisConnection
-    pipeline: AutoPipeline
+    pipeline: AutoPipeline | None
+    """The loop's auto-pipeline to a single Redis (``None`` on a cluster: ``router``'s)."""
+    router: ClusterRouter | None
     contexts: dict[str, QueueContext] = field(default_factory=dict[str, QueueContext])
     groups: set[WorkerGroup] = field(default_factory=set["WorkerGroup"])
     readers: dict[str, EventReader] = field(default_factory=dict[str, EventReader])
@@ -53,7 +57,6 @@ class Runtime:
 
     def __init__(self, config: QueueConfig) -> None:
         self.config = config
-        self._connection: ConnectionSpec | None = None
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopResources] = (
             weakref.WeakKeyDictionary()
         )
@@ -114,13 +117,32 @@ class Runtime:
     def worker_context(self, queue: str, opts: dict[str, Any]) -> QueueContext:
         """A fresh view of ``queue`` whose ``opts`` bullmq's scripts read (a worker's settings)."""
         resources = self._resources()
+        redis_name = self.config.redis_name(queue)
+        if resources.router is None:
+            pipeline = resources.pipeline
+            assert pipeline is not None  # one or the other
+        else:
+            pipeline = resources.router.slot_pipeline(self._slot(redis_name))
         return QueueContext(
             name=queue,
+            redis_name=redis_name,
             prefix=self.config.prefix,
             scripts=resources.scripts,
-            pipeline=resources.pipeline,
+            pipeline=pipeline,
             opts=opts,
         )
+
+    def blocking_client(self, queue: str) -> Redis:
+        """A connection of its own for a blocking wait on ``queue``'s keys (a worker's, an
+        event reader's): to the Redis, or to the master that owns the queue's slot."""
+        router = self._resources().router
+        if router is None:
+            return blocking_client(self.connection())
+        return router.blocking_client(self._slot(self.config.redis_name(queue)))
+
+    def _slot(self, redis_name: str) -> int:
+        """The hash slot of every key of the queue named ``redis_name`` in Redis."""
+        return key_slot(f"{self.config.prefix}:{redis_name}:".encode())
 
     def events(self, queue: str) -> EventReader:
         """The reader of ``queue``'s event stream on the running loop (one per queue and loop,
@@ -132,18 +154,16 @@ class Runtime:
             reader = EventReader(
                 queue=queue,
                 stream=keys["events"],
-                connect=lambda: blocking_client(self.connection()),
-                client_name=events_client_name(self.config.prefix, queue),  # as Node names it
+                connect=lambda: self.blocking_client(queue),
+                # as Node names it
+                client_name=events_client_name(self.config.prefix, self.config.redis_name(queue)),
             )
             resources.readers[queue] = reader
         return reader
 
     def connection(self) -> ConnectionSpec:
-        """Where this runtime's clients connect: the config's connection, or for a Redis
-        Cluster the node that owns the prefix's slot (asked once, on first use)."""
-        if self._connection is None:
-            self._connection = resolve_cluster(self.config.connection, self.config.prefix)
-        return self._connection
+        """Where this runtime's clients connect (for a Redis Cluster: its seed node)."""
+        return self.config.connection
 
     def register(self, group: WorkerGroup) -> None:
         """Close ``group`` with the connections of the running loop."""
@@ -170,7 +190,11 @@ class Runtime:
         resources.groups.clear()
         for reader in resources.readers.values():
             await reader.close()
-        await resources.pipeline.close()
+        if resources.pipeline is not None:
+            await resources.pipeline.close()
+        if resources.router is not None:
+            await resources.router.close()  # its client too
+            return
         with contextlib.suppress(Exception):
             await resources.client.aclose()
 
@@ -180,10 +204,24 @@ class Runtime:
         if resources is None:
             for other in [other for other in self._loops if other.is_closed()]:
                 del self._loops[other]  # its sockets died with it
-            client = command_client(self.connection())
-            resources = _LoopResources(
-                client=client, scripts=load_scripts(client), pipeline=AutoPipeline(client)
-            )
+            spec = self.connection()
+            if is_cluster(spec):
+                assert not isinstance(spec, str)  # options, by is_cluster
+                router = ClusterRouter(spec)
+                resources = _LoopResources(
+                    client=router.client,
+                    scripts=load_scripts(router.client),
+                    pipeline=None,
+                    router=router,
+                )
+            else:
+                client = command_client(spec)
+                resources = _LoopResources(
+                    client=client,
+                    scripts=load_scripts(client),
+                    pipeline=AutoPipeline(client),
+                    router=None,
+                )
             self._loops[loop] = resources
         return resources
 
@@ -204,10 +242,9 @@ class Runtime:
         nothing crosses from one to the other. Blocks nest, and must end in
         reverse order.
         """
-        saved = (self.config, self._connection, self._loops)
+        saved = (self.config, self._loops)
         redirected = replace(self.config, connection=connection, prefix=prefix)
         self.config = redirected
-        self._connection = None
         self._loops = weakref.WeakKeyDictionary()
         try:
             yield self
@@ -217,4 +254,4 @@ class Runtime:
                     "Runtime.redirected() blocks must end in reverse order of their start"
                 )
             await self.close()
-            self.config, self._connection, self._loops = saved
+            self.config, self._loops = saved

@@ -300,7 +300,7 @@ class QueueWorker:
 
     async def _set_client_name(self) -> None:
         # Node's naming, so its Queue.getWorkers() lists this worker
-        name = worker_client_name(self._ctx.prefix, self.queue_name, self.settings.name)
+        name = worker_client_name(self._ctx.prefix, self._ctx.redis_name, self.settings.name)
         try:
             await self._blocking.client_setname(name)  # pyright: ignore[reportUnknownMemberType]
         except Exception as error:
