@@ -1,0 +1,1 @@
+"""The dashboard benchmark: ``python -m bench.dashboard`` (see docs/benchmarks/dashboard.md)."""
