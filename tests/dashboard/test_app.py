@@ -72,6 +72,8 @@ async def test_overview_lists_every_queue_with_counts(
     data = (await dash.get("/api/overview")).json()
     assert [q["name"] for q in data["queues"]] == ["mail", "reports"]
     assert data["queues"][0]["counts"]["waiting"] == 1
+    assert page.headers["x-frame-options"] == "DENY"  # no confirm button under another site
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     live = await dash.get("/", headers={"X-Dashboard-Live": "1"})
     assert "<html" not in live.text
     assert 'data-queue="mail"' in live.text

@@ -23,6 +23,7 @@ from bullmq import Queue
 from bullmq_codegen.testing import RedisSource, free_port
 
 from ..helpers import eventually
+from ..runner.support import RunnerProcess, child_env
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 TOKEN = "browser-test-token"
@@ -37,44 +38,36 @@ pytestmark = [
 ]
 
 
-class Child:
-    """A ``bullmq-codegen`` command in a child process, its output in a file."""
-
-    def __init__(self, root: Path, env: dict[str, str], *args: str) -> None:
-        self.log_path = root / f"{args[0]}.log"
-        self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bullmq_codegen", *args, "--config", "dashcase/jobs.py"],
-            cwd=root,
+@pytest.fixture
+def served(
+    case_root: Path, redis_env: RedisSource, fail_flag: Path
+) -> Iterator[tuple[str, RunnerProcess]]:
+    """Workers (``workers start``) and the dashboard (``dashboard --token``) on the case."""
+    env = child_env()
+    port = free_port()
+    workers = RunnerProcess(case_root, env, config="dashcase/jobs.py")
+    with (case_root / "dashboard.log").open("wb") as log:
+        dashboard = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bullmq_codegen",
+                "dashboard",
+                "--config",
+                "dashcase/jobs.py",
+                "--port",
+                str(port),
+                "--token",
+                TOKEN,
+            ],
+            cwd=case_root,
             env=env,
-            stdout=self._log,
+            stdout=log,
             stderr=subprocess.STDOUT,
         )
-
-    @property
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-
-
-@pytest.fixture
-def served(case_root: Path, redis_env: RedisSource, fail_flag: Path) -> Iterator[tuple[str, Child]]:
-    """Workers (``workers start``) and the dashboard (``dashboard --token``) on the case."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "INFO"}
-    port = free_port()
-    workers = Child(case_root, env, "workers", "start")
-    dashboard = Child(case_root, env, "dashboard", "--port", str(port), "--token", TOKEN)
     yield f"http://127.0.0.1:{port}", workers
-    dashboard.stop()
+    dashboard.terminate()
+    dashboard.wait(30)
     workers.stop()
 
 
@@ -99,7 +92,7 @@ async def browser() -> AsyncIterator[object]:
 
 
 async def test_pages_actions_and_refusals_in_chromium(
-    served: tuple[str, Child],
+    served: tuple[str, RunnerProcess],
     browser: object,
     case: ModuleType,
     fail_flag: Path,

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from ..dashboard.security import TOKEN_ENV
-from ..errors import BullMQCodegenError
-from .common import ConfigOption, OutOption, fail, report, say
+from .common import ConfigOption, OutOption, fail, say
+from .status import generated_runtime
 
 __all__ = ["dashboard"]
 
@@ -47,19 +47,12 @@ def dashboard(
             f"pass --token or set {TOKEN_ENV} (or listen on 127.0.0.1)"
         )
         raise typer.Exit(2)
-    from ..generator import BullMQCodeGen
-    from ..runner import load_generated_workers
-
-    try:
-        workers = load_generated_workers(BullMQCodeGen.from_project(config=config, out_dir=out))
-    except BullMQCodegenError as error:
-        report(error)
-        raise typer.Exit(2) from None
+    runtime = generated_runtime(config, out)
     import uvicorn
 
     from ..dashboard import create_app
 
-    app = create_app(workers.runtime, read_only=read_only, token=token)
+    app = create_app(runtime, read_only=read_only, token=token)
     shown = f"[{host}]" if ":" in host else host
     mode = " (read-only)" if read_only else ""
     say.print(f"dashboard{mode} at http://{shown}:{port}/")

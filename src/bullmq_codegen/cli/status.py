@@ -13,11 +13,14 @@ from ..errors import BullMQCodegenError
 from .common import ConfigOption, OutOption, fail, report, say
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rich.table import Table
 
     from ..dashboard.overview import Overview
+    from ..runtime.registry import Runtime
 
-__all__ = ["status"]
+__all__ = ["generated_runtime", "status"]
 
 
 def status(
@@ -38,16 +41,9 @@ def status(
 
     Exit 0; 2 when the definitions or Redis cannot be read.
     """
-    from ..generator import BullMQCodeGen
-    from ..runner import load_generated_workers
     from ..runtime.connection import describe_connection, is_connection_error
 
-    try:
-        workers = load_generated_workers(BullMQCodeGen.from_project(config=config, out_dir=out))
-    except BullMQCodegenError as error:
-        report(error)
-        raise typer.Exit(2) from None
-    runtime = workers.runtime
+    runtime = generated_runtime(config, out)
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_show(runtime, watch=watch, interval=interval, as_json=as_json))
@@ -58,14 +54,27 @@ def status(
         raise typer.Exit(2) from None
 
 
-async def _show(runtime: object, *, watch: bool, interval: float, as_json: bool) -> None:
+def generated_runtime(config: str | None, out: Path | None) -> Runtime:
+    """The runtime of the project's generated code, checked current as ``workers start`` checks
+    it; exit 2 naming what is wrong."""
+    from ..generator import BullMQCodeGen
+    from ..runner import load_generated_workers
+
+    try:
+        return load_generated_workers(
+            BullMQCodeGen.from_project(config=config, out_dir=out)
+        ).runtime
+    except BullMQCodegenError as error:
+        report(error)
+        raise typer.Exit(2) from None
+
+
+async def _show(runtime: Runtime, *, watch: bool, interval: float, as_json: bool) -> None:
     from rich.live import Live
 
     from ..dashboard.kinds import JobKinds
     from ..dashboard.overview import read_overview
-    from ..runtime.registry import Runtime
 
-    assert isinstance(runtime, Runtime)
     queues = JobKinds(runtime.config).queues
     try:
         if as_json:

@@ -51,6 +51,14 @@ PAGE_SIZE = 25
 """Jobs per queue page."""
 LIVE_HEADER = "x-dashboard-live"
 _MAX_FORM = 65_536
+_PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    # no framing (a confirm button under another site's page), nothing from elsewhere
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 class Dashboard:
@@ -86,7 +94,7 @@ class Dashboard:
             {**context, "read_only": self.read_only, "csrf": csrf, "csrf_field": CSRF_FIELD},
             status_code=status,
         )
-        response.headers["Cache-Control"] = "no-store"
+        response.headers.update(_PAGE_HEADERS)
         if fresh:
             response.set_cookie(
                 CSRF_COOKIE,

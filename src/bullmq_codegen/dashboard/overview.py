@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..runtime.health import WorkerHealth, read_health
 from ..runtime.job_records import JobCounts
+from ..runtime.queue import COUNTED_STATES, job_counts
 from ..runtime.resp import text_reply
 
 if TYPE_CHECKING:
@@ -31,16 +32,6 @@ __all__ = ["MINUTES", "Overview", "QueueOverview", "per_minute", "read_overview"
 MINUTES = 60
 """How many minutes the rates cover (the last hour)."""
 
-_COUNTED = (
-    "wait",
-    "active",
-    "delayed",
-    "prioritized",
-    "completed",
-    "failed",
-    "paused",
-    "waiting-children",
-)
 _GET_METRICS = files("bullmq") / "commands" / "getMetrics-2.lua"
 """BullMQ's script behind Node's ``Queue.getMetrics`` (bullmq-py ships it, unregistered)."""
 
@@ -144,20 +135,10 @@ async def read_overview(runtime: Runtime, queues: Sequence[str]) -> Overview:
     overviews: list[QueueOverview] = []
     for ctx in contexts:
         counts, paused, completed, failed = replies[ctx.name]
-        values = dict(zip(_COUNTED, (int(value) for value in counts), strict=True))
         overviews.append(
             QueueOverview(
                 name=ctx.name,
-                counts=JobCounts(
-                    waiting=values["wait"],
-                    active=values["active"],
-                    delayed=values["delayed"],
-                    prioritized=values["prioritized"],
-                    completed=values["completed"],
-                    failed=values["failed"],
-                    paused=values["paused"],
-                    waiting_children=values["waiting-children"],
-                ),
+                counts=job_counts(counts),
                 paused=bool(paused),
                 workers=health["queues"][ctx.name]["workers"],
                 completed_per_minute=per_minute(completed, now),
@@ -174,7 +155,9 @@ async def _read_counts(contexts: list[QueueContext]) -> dict[str, list[Any]]:
     metrics_script = client.register_script(_GET_METRICS.read_text())
     async with client.pipeline(transaction=False) as pipe:
         for ctx in contexts:
-            await ctx.commands["getCounts"](keys=[ctx.keys[""]], args=list(_COUNTED), client=pipe)
+            await ctx.commands["getCounts"](
+                keys=[ctx.keys[""]], args=list(COUNTED_STATES), client=pipe
+            )
             pipe.hexists(ctx.keys["meta"], "paused")
             for state in ("completed", "failed"):
                 metrics = ctx.keys[""] + "metrics:" + state

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import JsonValue
@@ -23,15 +23,17 @@ if TYPE_CHECKING:
     from .scheduler_view import SchedulerInfo
 
 __all__ = [
+    "COUNTED_STATES",
     "JobCounts",
     "JobFailedError",
     "JobNotFoundError",
     "JobSnapshot",
     "JobState",
     "QueueHandle",
+    "job_counts",
 ]
 
-_COUNTED = (
+COUNTED_STATES = (
     "wait",
     "active",
     "delayed",
@@ -41,6 +43,22 @@ _COUNTED = (
     "paused",
     "waiting-children",
 )
+"""The states BullMQ's ``getCounts`` script is asked for, in the order :func:`job_counts` reads."""
+
+
+def job_counts(values: Iterable[object]) -> JobCounts:
+    """The counts of a ``getCounts`` reply to :data:`COUNTED_STATES`."""
+    counts = dict(zip(COUNTED_STATES, (int(str(value)) for value in values), strict=True))
+    return JobCounts(
+        waiting=counts["wait"],
+        active=counts["active"],
+        delayed=counts["delayed"],
+        prioritized=counts["prioritized"],
+        completed=counts["completed"],
+        failed=counts["failed"],
+        paused=counts["paused"],
+        waiting_children=counts["waiting-children"],
+    )
 
 
 class QueueHandle:
@@ -76,18 +94,8 @@ class QueueHandle:
 
     async def counts(self) -> JobCounts:
         """How many jobs are in each state."""
-        values: Any = await self.context().backend.scripts.getCounts(list(_COUNTED))
-        counts = dict(zip(_COUNTED, (int(value) for value in values), strict=True))
-        return JobCounts(
-            waiting=counts["wait"],
-            active=counts["active"],
-            delayed=counts["delayed"],
-            prioritized=counts["prioritized"],
-            completed=counts["completed"],
-            failed=counts["failed"],
-            paused=counts["paused"],
-            waiting_children=counts["waiting-children"],
-        )
+        values: Any = await self.context().backend.scripts.getCounts(list(COUNTED_STATES))
+        return job_counts(values)
 
     async def get_job(self, job_id: str) -> JobSnapshot | None:
         """The job ``job_id`` as stored now, or ``None`` when there is none."""
