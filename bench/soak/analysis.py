@@ -31,10 +31,14 @@ _LEVEL = re.compile(r" (INFO|WARNING|ERROR|CRITICAL) ")
 
 @dataclass
 class Snapshots:
-    """The active jobs at the two faults, taken while Redis refused writes (CLIENT PAUSE)."""
+    """The active jobs at the two faults."""
 
     active_at_redis_restart: list[str] = field(default_factory=list)
+    """Active just before Redis died, or when it answered again."""
     active_at_sigkill: list[str] = field(default_factory=list)
+    """Active just after the runner died."""
+    locks_at_sigkill: dict[str, str] = field(default_factory=dict)
+    """Job id → its lock's token (``<worker id>:<n>``) just after the runner died."""
     victim_pid: int | None = None
 
 
@@ -104,7 +108,12 @@ def runs_twice(client: Redis, snapshots: Snapshots) -> dict[str, Any]:
     unsure = sorted({e["seq"] for e in entries if e["again"] and not real(e)} - set(twice))
     taken_again = sorted({entry["seq"] for entry in restarts if not entry["again"]} - set(twice))
     victim = started_by.get(snapshots.victim_pid or -1, b"")
-    at_sigkill = seqs_of(snapshots.active_at_sigkill)
+    # the killed runner's worker: the holder of the locks of jobs it had started
+    locks = snapshots.locks_at_sigkill
+    victim_workers = {
+        token.split(":")[0] for job_id, token in locks.items() if has_bit(victim, int(job_id[1:]))
+    }
+    at_sigkill = seqs_of(j for j, token in locks.items() if token.split(":")[0] in victim_workers)
     cut_short_by_sigkill = {seq for seq in at_sigkill if has_bit(victim, seq)}
     at_restart = seqs_of(snapshots.active_at_redis_restart)
 
@@ -134,7 +143,8 @@ def runs_twice(client: Redis, snapshots: Snapshots) -> dict[str, Any]:
         "seqs_by_cause": twice_causes,
         "cut_short_by_sigkill": len(cut_short_by_sigkill),
         "cut_short_by_sigkill_not_run_again": sorted(cut_short_by_sigkill - set(twice)),
-        "active_at_sigkill": len(at_sigkill),
+        "held_by_the_killed_runner": len(at_sigkill),
+        "killed_runner_worker_ids": sorted(victim_workers),
         "active_at_redis_restart": len(at_restart),
         "second_finishes": len({entry["seq"] for entry in done_again if real(entry)}),
         "taken_again_ran_once": len(taken_again),

@@ -39,11 +39,12 @@ from bullmq_codegen.testing import RedisServer, find_redis_server
 from ..harness import ROOT, environment_info
 from .analysis import RECORDS, Snapshots, count_log_lines, either, runs_twice, set_bits, without
 from .processes import Child, child_env, rss_mib
-from .summary import rss_summary, summary
+from .summary import rss_summary, summary, write_rss_chart
 
 SOAK = Path(__file__).resolve().parent
 PREFIX = "soak"
 SAMPLE_EVERY_S = 10.0
+PUBLISHED_JOBS = 1_000_000
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -62,7 +63,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--kill-at", type=float, default=0.65, help="share of jobs done")
     parser.add_argument("--stuck-after-s", type=float, default=300.0, help="no progress: give up")
     parser.add_argument(
-        "--out", type=Path, help="JSON figures (default docs/benchmarks/soak-<jobs>.json)"
+        "--out",
+        type=Path,
+        help="the JSON figures, beside them the RSS chart (.png); default: "
+        "docs/benchmarks/soak.json for the published 1,000,000 jobs, else in the work directory",
     )
     parser.add_argument("--work-dir", type=Path, help="keep the logs and Redis files here")
     parser.add_argument(
@@ -244,50 +248,54 @@ class Soak:
             file=sys.stderr,
         )
 
-    def _pause_writes(self) -> None:
-        self.client.execute_command("CLIENT", "PAUSE", "30000", "WRITE")
-
     def _active(self) -> list[str]:
         return [job_id.decode() for job_id in self.client.lrange(f"{PREFIX}:soak:active", 0, -1)]  # type: ignore[union-attr]
 
     def restart_redis(self) -> None:
-        """Freeze writes, note the active jobs, kill (or stop) Redis, wait, start it again."""
-        self._pause_writes()
-        self.snapshots.active_at_redis_restart = self._active()
+        """Kill (or stop) Redis under load, wait, start it again on the same files.
+
+        The jobs active around it are noted just before and once Redis answers again
+        (the state its append-only file kept), so a job run twice because of the
+        restart can be told apart; nothing is frozen, writes are in flight when it dies.
+        """
+        before = self._active()
         down = time.monotonic()
         if self.args.redis_restart == "kill":
             self.redis.kill()
         else:
             self.redis.stop()
-        self.event(
-            f"redis {self.args.redis_restart}ed",
-            active_jobs=len(self.snapshots.active_at_redis_restart),
-        )
+        self.event(f"redis {self.args.redis_restart}ed", active_jobs=len(before))
         time.sleep(self.args.redis_down_s)
         loading = time.monotonic()
         self.redis.start(timeout=600)
+        after = self._active()
+        self.snapshots.active_at_redis_restart = sorted(set(before) | set(after))
         self.event(
             "redis answering again",
             load_s=round(time.monotonic() - loading, 2),
             down_s=round(time.monotonic() - down, 2),
+            active_jobs_kept=len(after),
         )
 
     def kill_a_runner(self) -> None:
-        """Freeze writes, SIGKILL the first runner, note the active jobs, start another runner."""
+        """SIGKILL the first live runner under load, note the active jobs and their lock
+        holders (the killed runner's locks last until they expire), start another runner."""
         victim = next(runner for runner in self.runners if runner.alive())
-        self._pause_writes()
-        try:
-            victim.kill()
-            self.snapshots.active_at_sigkill = self._active()
-        finally:
-            self.client.execute_command("CLIENT", "UNPAUSE")
-        self.snapshots.victim_pid = victim.pid
-        self.event(
-            "runner SIGKILLed",
-            runner=victim.name,
-            pid=victim.pid,
-            active_jobs=len(self.snapshots.active_at_sigkill),
+        victim.kill()
+        active = self._active()
+        locks = (
+            self.client.mget([f"{PREFIX}:soak:{job_id}:lock" for job_id in active])
+            if active
+            else []
         )
+        self.snapshots.active_at_sigkill = active
+        self.snapshots.locks_at_sigkill = {
+            job_id: lock.decode()
+            for job_id, lock in zip(active, locks, strict=True)
+            if lock  # type: ignore[union-attr]
+        }
+        self.snapshots.victim_pid = victim.pid
+        self.event("runner SIGKILLed", runner=victim.name, pid=victim.pid, active_jobs=len(active))
         replacement = self.start_runner()
         self.event("replacement runner started", runner=replacement.name, pid=replacement.pid)
 
@@ -337,6 +345,7 @@ class Soak:
             "snapshots": {
                 "active_at_redis_restart": self.snapshots.active_at_redis_restart,
                 "active_at_sigkill": self.snapshots.active_at_sigkill,
+                "locks_at_sigkill": self.snapshots.locks_at_sigkill,
                 "killed_runner_pid": self.snapshots.victim_pid,
             },
             "seconds": self.elapsed(),
@@ -395,8 +404,9 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("redis-server is needed for the soak (./dev installs it)")
     info = environment(found[0], args)
     print(json.dumps(info, indent=1), file=sys.stderr)
-    out = args.out or ROOT / "docs" / "benchmarks" / f"soak-{args.jobs}.json"
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="bullmq-codegen-soak-"))
+    published = ROOT / "docs" / "benchmarks" / "soak.json"
+    out = args.out or (published if args.jobs == PUBLISHED_JOBS else work / "soak.json")
     work.mkdir(parents=True, exist_ok=True)
     soak = Soak(args, work, found[0])
     try:
@@ -408,13 +418,15 @@ def main(argv: list[str] | None = None) -> int:
             if child.alive():
                 child.process.kill()
         soak.redis.stop()
-        if args.work_dir is None:
-            shutil.rmtree(work, ignore_errors=True)
+        if args.work_dir is None:  # keep the logs, not Redis's files (gigabytes) nor the code
+            shutil.rmtree(work / "redis", ignore_errors=True)
+            shutil.rmtree(work / "code", ignore_errors=True)
     result["environment"] = info | {"load_average_at_end": os.getloadavg()}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")
+    write_rss_chart(out.with_suffix(".png"), result)
     print(summary(result))
-    print(f"wrote {out}")
+    print(f"wrote {out} and {out.with_suffix('.png')}; the logs are in {work}")
     return (
         0 if result["jobs_lost"] == 0 and not result["runs_twice"]["by_cause"]["unexplained"] else 1
     )
