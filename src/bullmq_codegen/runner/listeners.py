@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from ..runtime.worker.events import JobInfo, WorkerListener, WorkerState
+from ..runtime.worker.events import JobInfo, Outcome, WorkerListener, WorkerState
 
 __all__ = ["JobLogListener", "JobTally", "LoggingListener", "Metrics", "MetricsListener"]
 
@@ -44,6 +44,24 @@ class LoggingListener(WorkerListener):
                 **_job_fields(job),
                 "duration_ms": round(duration * 1000, 3),
                 "will_retry": will_retry,
+                "error": f"{type(error).__name__}: {error}",
+            },
+        )
+
+    def on_not_recorded(self, job: JobInfo, outcome: Outcome, error: BaseException) -> None:
+        self._log.warning(
+            "job %s but Redis did not record it (a stalled check gives it back if still active): "
+            "queue=%s name=%s id=%s attempt=%d: %s: %s",
+            outcome,
+            job.queue,
+            job.name,
+            job.id,
+            job.attempt,
+            type(error).__name__,
+            error,
+            extra={
+                **_job_fields(job),
+                "outcome": outcome,
                 "error": f"{type(error).__name__}: {error}",
             },
         )
@@ -198,6 +216,18 @@ class Metrics:
             labels,
             registry=self.registry,
         )
+        self.not_recorded = Counter(
+            "bullmq_jobs_not_recorded",
+            "Job outcomes Redis did not record (lock lost, job no longer active, Redis unreachable)",
+            (*labels, "outcome"),
+            registry=self.registry,
+        )
+        self.locks_lost = Counter(
+            "bullmq_job_locks_lost",
+            "Locks of running jobs that could not be renewed (another worker may run them)",
+            ("queue",),
+            registry=self.registry,
+        )
         self.duration = Histogram(
             "bullmq_job_duration_seconds",
             "Time processors ran",
@@ -235,6 +265,12 @@ class MetricsListener(WorkerListener):
         self._metrics.failed.labels(job.queue, job.name, "false" if will_retry else "true").inc()
         if duration:
             self._metrics.duration.labels(job.queue, job.name).observe(duration)
+
+    def on_not_recorded(self, job: JobInfo, outcome: Outcome, error: BaseException) -> None:
+        self._metrics.not_recorded.labels(job.queue, job.name, outcome).inc()
+
+    def on_lock_renewal_failed(self, queue: str, job_ids: Sequence[str]) -> None:
+        self._metrics.locks_lost.labels(queue).inc(len(job_ids))
 
     def on_invalid_payload(self, job: JobInfo, error: Exception) -> None:
         self._metrics.invalid.labels(job.queue, job.name).inc()

@@ -6,10 +6,14 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
-__all__ = ["JobInfo", "RouteStats", "WorkerListener", "WorkerState", "notify"]
+__all__ = ["JobInfo", "Outcome", "RouteStats", "WorkerListener", "WorkerState", "notify"]
 
 _log = logging.getLogger("bullmq_codegen.worker")
+
+Outcome = Literal["completed", "failed"]
+"""How a processor ended: it returned, or it raised."""
 
 
 class WorkerState(StrEnum):
@@ -42,6 +46,8 @@ class RouteStats:
     failed: int = 0
     invalid_payloads: int = 0
     active: int = 0
+    not_recorded: int = 0
+    """Outcomes Redis did not record (see :meth:`WorkerListener.on_not_recorded`)."""
 
 
 class WorkerListener:
@@ -62,6 +68,12 @@ class WorkerListener:
         self, job: JobInfo, error: BaseException, *, will_retry: bool, duration: float
     ) -> None:
         """``job`` failed; BullMQ retries it later when ``will_retry``."""
+
+    def on_not_recorded(self, job: JobInfo, outcome: Outcome, error: BaseException) -> None:
+        """``job``'s processor was done (``outcome``: ``"completed"`` or ``"failed"``) but Redis
+        did not record it: ``error`` says why (the job's lock was lost or taken, it is no longer
+        active, Redis could not be reached). Neither :meth:`on_completed` nor :meth:`on_failed`
+        is called; a job still active is given back by a stalled check and runs again."""
 
     def on_invalid_payload(self, job: JobInfo, error: Exception) -> None:
         """``job``'s data did not match its schema (it fails without retry)."""

@@ -19,14 +19,15 @@ import msgpack
 from bullmq.custom_errors import UnrecoverableError
 from bullmq.job import Job as BullJob
 from pydantic import JsonValue, ValidationError
+from redis.exceptions import RedisError
 
 from ...job import Job
 from ..connection import is_connection_error
 from ..queue_context import QueueContext
 from ..routes import JobRoute
 from ..wire import decode_opts, keep_jobs
-from .backoff import BackoffError, custom_backoff_delay
-from .events import JobInfo, RouteStats, WorkerListener, notify
+from .backoff import BackoffError, retry_delay
+from .events import JobInfo, Outcome, RouteStats, WorkerListener, notify
 from .fetcher import JobFetcher, RawJob, now_ms, parse_next_job
 from .maintenance import LockKeeper
 from .settings import QueueWorkerSettings, RouteSettings
@@ -55,6 +56,14 @@ class _Refused(Exception):
     """BullMQ refused to complete the job; ``error`` says why."""
 
     def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _NotRecorded(Exception):
+    """Redis did not record the job's outcome; ``error`` says why."""
+
+    def __init__(self, error: BaseException) -> None:
         super().__init__(str(error))
         self.error = error
 
@@ -239,6 +248,9 @@ class JobRunner:
             except Exception as error:
                 await self._fail(raw, token, info, route, error, duration, job)
             return None
+        except _NotRecorded as missed:
+            self._not_recorded(info, route, "completed", missed.error)
+            return None
         route.stats.completed += 1
         notify(self._listeners, lambda listener: listener.on_completed(info, duration))
         return next_job
@@ -288,16 +300,15 @@ class JobRunner:
                 lambda: self._ctx.pipeline.run_script(script, packed)
             )
         except Exception as error:
-            self._report_error(error)
-            return None
+            raise _NotRecorded(error) from error
         if isinstance(result, int) and result < 0:
             refusal = self._ctx.backend.scripts.finishedErrors(
                 {"code": result, "jobId": raw.id, "command": "moveToFinished", "state": "active"}
             )
-            self._report_error(refusal)
             if result in _CHILDREN_PENDING_OR_FAILED:
+                self._report_error(refusal)
                 raise _Refused(refusal)
-            return None
+            raise _NotRecorded(refusal)
         job, limit_delay, delay_until = parse_next_job(result)
         if fetch_next:
             self._fetcher.note(job is not None, limit_delay, delay_until)
@@ -342,7 +353,7 @@ class JobRunner:
         )
         if will_retry and route is not None and job is not None:
             try:
-                delay = await custom_backoff_delay(
+                delay = await retry_delay(
                     route.settings.backoff_strategy,
                     bull_job.opts.get("backoff"),
                     bull_job.attemptsMade + 1,
@@ -354,14 +365,16 @@ class JobRunner:
                 error = UnrecoverableError(f"{error} (not retried: {problem})")
                 will_retry = False
             else:
-                if delay is not None:
-                    # bullmq applies a fixed delay as it would the strategy's (-1: no retry)
-                    bull_job.opts["backoff"] = {"type": "fixed", "delay": delay}
-                    will_retry = delay != -1
+                # bullmq retries after a fixed delay (-1: fails for good), or at once without one
+                bull_job.opts["backoff"] = (
+                    {"type": "fixed", "delay": delay} if delay is not None else None
+                )
+                will_retry = delay != -1
         try:
             await self._retrying(lambda: bull_job.moveToFailed(error, token, False))
         except Exception as finish_error:
-            self._report_error(finish_error)
+            self._not_recorded(info, route, "failed", finish_error)
+            return
         if route is not None:
             route.stats.failed += 1
         notify(
@@ -384,6 +397,17 @@ class JobRunner:
                 self._report_error(error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
+
+    def _not_recorded(
+        self, info: JobInfo, route: Route | None, outcome: Outcome, error: BaseException
+    ) -> None:
+        """Tell that Redis did not record ``info``'s ``outcome`` (a Redis error is an error of
+        the worker's too; a refusal, its lock lost or the job no longer active, is not)."""
+        if isinstance(error, RedisError | OSError):
+            self._report_error(error)
+        if route is not None:
+            route.stats.not_recorded += 1
+        notify(self._listeners, lambda listener: listener.on_not_recorded(info, outcome, error))
 
     def _report_error(self, error: BaseException) -> None:
         notify(self._listeners, lambda listener: listener.on_error(self._queue, error))
