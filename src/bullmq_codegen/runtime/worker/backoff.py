@@ -1,11 +1,14 @@
-"""Custom backoff: the delay before a retry, asked of the worker's ``backoffStrategy``.
+"""The delay before a job's retry, from its ``backoff`` option, as Node's BullMQ computes it.
 
-BullMQ computes ``fixed`` and ``exponential`` delays itself, but for ``jitter``,
-which bullmq-py ignores: those are drawn here as Node's BullMQ draws them. For any other
-``backoff.type`` a Node worker calls its ``settings.backoffStrategy``; ours
-calls the ``backoffStrategy`` of the job name's worker definition, with the
-typed job. Its answer is a delay in milliseconds (``0`` retries at once) or
-``-1``, which fails the job for good now with the error it failed with.
+BullMQ's built-in types, ``fixed`` and ``exponential`` (with ``jitter``, which
+bullmq-py ignores), are computed here as Node computes them, and a bare number
+is a fixed delay, as Node reads it. For any other ``backoff.type`` a Node worker
+calls its ``settings.backoffStrategy``; ours calls the ``backoffStrategy`` of the
+job name's worker definition, with the typed job. Its answer is a delay in
+milliseconds (``0`` retries at once) or ``-1``, which fails the job for good now
+with the error it failed with. A backoff no delay can be had of (a type without a
+strategy, a value of no known shape) fails the job for good, saying why: bullmq-py
+would raise while failing it, and the job would stall instead.
 """
 
 from __future__ import annotations
@@ -19,34 +22,38 @@ from ...definitions.shapes import BackoffStrategy
 from ...definitions.worker_checks import BUILTIN_BACKOFFS
 from ...job import Job
 
-__all__ = ["BackoffError", "custom_backoff_delay"]
+__all__ = ["BackoffError", "retry_delay"]
 
 
 class BackoffError(Exception):
-    """No delay could be had for a custom backoff type: the job fails for good."""
+    """No delay could be had of a job's backoff: the job fails for good."""
 
 
-async def custom_backoff_delay(
+async def retry_delay(
     strategy: BackoffStrategy | None,
     backoff: object,
     attempts_made: int,
     error: BaseException,
     job: Job[Any, Any],
 ) -> int | None:
-    """The delay ``strategy`` gives a job whose options say ``backoff``, or a built-in type's
-    jittered delay; ``None`` when BullMQ computes it (a built-in type without jitter, or no
-    backoff).
+    """Milliseconds before retrying a job whose options say ``backoff`` (``-1``: no retry);
+    ``None`` without backoff (retried at once).
 
     ``attempts_made`` counts the attempt that just failed, as BullMQ passes it.
-    Raises :class:`BackoffError` saying why when there is no strategy, the
-    strategy raises, or its answer is not a whole number of milliseconds or -1.
+    Raises :class:`BackoffError` saying why when no delay can be had: a custom
+    type without strategy, a strategy that raises or answers other than a whole
+    number of milliseconds or -1, a value of no known shape.
     """
-    if not isinstance(backoff, dict):
+    if backoff is None:
         return None
+    if _is_milliseconds(backoff):
+        return round(cast("float", backoff))  # Node's shorthand for a fixed delay
+    if not isinstance(backoff, dict):
+        raise BackoffError(f"backoff {backoff!r} is neither milliseconds nor an object with a type")
     options = cast("dict[str, object]", backoff)
     kind = options.get("type")
     if kind in BUILTIN_BACKOFFS:
-        return _jittered(options, attempts_made)
+        return _builtin(options, attempts_made)
     where = f"worker {job.name!r} of queue {job.queue_name!r}"
     if strategy is None:
         raise BackoffError(
@@ -69,12 +76,24 @@ async def custom_backoff_delay(
     return answer
 
 
-def _jittered(backoff: dict[str, object], attempts_made: int) -> int | None:
-    """A ``fixed`` or ``exponential`` delay with ``jitter``, drawn as Node's BullMQ draws it
-    (bullmq-py ignores ``jitter``); ``None`` without jitter."""
+def _is_milliseconds(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    )
+
+
+def _builtin(backoff: dict[str, object], attempts_made: int) -> int:
+    """A ``fixed`` or ``exponential`` delay, with ``jitter`` drawn as Node's BullMQ draws it
+    (no delay: 0, as Node reads it)."""
+    delay = backoff.get("delay", 0)
+    if not _is_milliseconds(delay):
+        raise BackoffError(f"backoff {backoff!r}: its delay must be milliseconds (0 or more)")
+    base = cast("float", delay)
+    top = base if backoff.get("type") == "fixed" else round(2 ** (attempts_made - 1) * base)
     jitter = backoff.get("jitter")
-    delay = backoff.get("delay")
-    if not isinstance(jitter, int | float) or jitter <= 0 or not isinstance(delay, int | float):
-        return None
-    top = delay if backoff.get("type") == "fixed" else round(2 ** (attempts_made - 1) * delay)
+    if not isinstance(jitter, int | float) or jitter <= 0:
+        return round(top)
     return math.floor(random.random() * top * jitter + top * (1 - jitter))
