@@ -4,14 +4,19 @@ A connection is either a ``redis://`` / ``rediss://`` / ``unix://`` URL or a
 :class:`RedisConnectionOptions` dict. Both are read when the definitions module
 is imported, so values taken from ``os.environ`` there are read at run time;
 generated code refers to the config object and never copies them.
+
+With Redis Sentinel, ``sentinels`` and ``service`` take the place of ``host`` and
+``port``: the master's address is asked of the sentinels, again after a failover.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict
 
-__all__ = ["ConnectionSpec", "RedisConnectionOptions"]
+__all__ = ["ConnectionSpec", "RedisConnectionOptions", "sentinel_problems"]
 
 
 @with_config(ConfigDict(extra="forbid"))
@@ -47,7 +52,44 @@ class RedisConnectionOptions(TypedDict, total=False):
     cluster: bool
     """``host``/``port`` is a node of a Redis Cluster: connect to the node that owns the
     prefix's hash slot (the prefix must be hash-tagged, such as ``{bull}``)."""
+    sentinels: list[tuple[str, int]]
+    """Redis Sentinel: ``(host, port)`` of each sentinel, asked where the master of
+    ``service`` is (instead of ``host``/``port``), and again after a failover."""
+    service: str
+    """Redis Sentinel: the name the sentinels monitor the master under (``mymaster``)."""
+    sentinel_username: str | None
+    """Redis Sentinel: ACL user name of the sentinels, when they require one."""
+    sentinel_password: str | None
+    """Redis Sentinel: password of the sentinels (``requirepass`` in ``sentinel.conf``);
+    never logged or shown. ``username``/``password`` are the master's."""
 
 
 ConnectionSpec = str | RedisConnectionOptions
 """A Redis URL or connection options."""
+
+_SENTINEL_ONLY = ("service", "sentinel_username", "sentinel_password")
+_NOT_WITH_SENTINELS = ("host", "port", "unix_socket_path", "cluster")
+
+
+def sentinel_problems(options: Mapping[str, object]) -> list[str]:
+    """What is wrong in how connection ``options`` (well typed) combine the Sentinel keys."""
+    if "sentinels" not in options:
+        return [
+            f"{key!r} is for Redis Sentinel: give 'sentinels' too, the (host, port) of each"
+            for key in _SENTINEL_ONLY
+            if key in options
+        ]
+    problems: list[str] = []
+    if not options["sentinels"]:
+        problems.append("'sentinels' is empty: give the (host, port) of each sentinel")
+    if not options.get("service"):
+        problems.append(
+            "'sentinels' needs 'service': the name the sentinels monitor the master under "
+            "(the <master-name> of 'sentinel monitor' in sentinel.conf, such as 'mymaster')"
+        )
+    problems.extend(
+        f"{key!r} does not go with 'sentinels': the sentinels say where the master is"
+        for key in _NOT_WITH_SENTINELS
+        if key in options
+    )
+    return problems

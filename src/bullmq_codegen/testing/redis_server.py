@@ -123,6 +123,7 @@ class RedisServer:
         directory: Path | None = None,
         persistent: bool = False,
         extra_args: Sequence[str] = (),
+        config_file: Path | None = None,
     ) -> None:
         self.executable = executable
         self.port = port or free_port()
@@ -130,6 +131,9 @@ class RedisServer:
         self.directory = directory or Path(tempfile.mkdtemp(prefix="bullmq-codegen-redis-"))
         self.persistent = persistent
         self.extra_args = list(extra_args)
+        self.config_file = config_file
+        """A configuration file read first (the command line's options win): a sentinel needs
+        one it can rewrite."""
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -154,6 +158,7 @@ class RedisServer:
         )
         command = [
             self.executable,
+            *([str(self.config_file)] if self.config_file is not None else []),
             "--port",
             str(self.port),
             "--bind",
