@@ -4,6 +4,7 @@ the masters; Node BullMQ on the same queues; no restart through failovers and a 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import subprocess
 import time
@@ -14,7 +15,12 @@ import pytest
 from redis.crc import key_slot
 
 from bullmq_codegen import DefinitionError, Job, create_queue_config
+from bullmq_codegen.contract import Contract, load_contract
+from bullmq_codegen.contract.catalog import render_catalog
+from bullmq_codegen.contract.diff import diff_contracts
+from bullmq_codegen.contract.typescript import render_typescript
 from bullmq_codegen.definitions.config import QueueConfig
+from bullmq_codegen.deploy.settings import DeploySettings
 from bullmq_codegen.runtime import Producer, Runtime
 from bullmq_codegen.testing.cluster_load import (
     LoadReport,
@@ -26,9 +32,7 @@ from bullmq_codegen.testing.cluster_load import (
 from bullmq_codegen.testing.node import node_bullmq
 from bullmq_codegen.testing.redis_cluster import LocalCluster, cluster_tools_missing
 
-from ..helpers import generated_case, import_fresh, purge_modules
-
-pytestmark = pytest.mark.slow
+from ..helpers import CASES, generated_case, import_fresh, purge_modules
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +81,7 @@ def _holders(cluster: LocalCluster, pattern: str) -> set[int]:
     return holders
 
 
+@pytest.mark.slow
 async def test_each_queue_owns_a_slot_and_the_queues_spread_over_the_masters(
     cluster: LocalCluster, prefix: str
 ) -> None:
@@ -101,6 +106,7 @@ async def test_each_queue_owns_a_slot_and_the_queues_spread_over_the_masters(
     assert all(calls > total / 6 for calls in shares.values())  # each serves its queue's load
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tagged", [False, True], ids=["a-slot-per-queue", "tagged-prefix"])
 async def test_generated_code_runs_on_the_cluster_with_either_key_layout(
     cluster: LocalCluster,
@@ -170,6 +176,7 @@ main().catch((error) => { console.error(error); process.exit(1); });
 """
 
 
+@pytest.mark.slow
 async def test_node_bullmq_and_our_workers_share_a_queue_on_the_cluster(
     cluster: LocalCluster, prefix: str, tmp_path: Path
 ) -> None:
@@ -251,6 +258,7 @@ async def _under_load(
     return report, queues, config, window[0], window[1]
 
 
+@pytest.mark.slow
 async def test_a_manual_failover_under_load_loses_nothing_and_needs_no_restart(
     cluster: LocalCluster, prefix: str
 ) -> None:
@@ -264,6 +272,7 @@ async def test_a_manual_failover_under_load_loses_nothing_and_needs_no_restart(
     assert any(report.queue_of[token] == queues[0] for token in after)
 
 
+@pytest.mark.slow
 async def test_a_resharded_queue_slot_is_followed_mid_load(
     cluster: LocalCluster, prefix: str
 ) -> None:
@@ -278,6 +287,7 @@ async def test_a_resharded_queue_slot_is_followed_mid_load(
     assert _holders(cluster, f"{prefix}:{{{queues[0]}}}:*") == {owner}
 
 
+@pytest.mark.slow
 async def test_a_killed_master_loses_only_what_replication_had_not_copied(
     cluster: LocalCluster, prefix: str
 ) -> None:
@@ -324,3 +334,35 @@ def test_queue_names_in_redis_follow_node_bullmqs_cluster_conventions() -> None:
     assert names(cluster, "bull") == "{emails}"  # a slot per queue: Node's Queue('{emails}')
     assert names(cluster, "{bull}") == "emails"  # every queue in the prefix's slot
     assert names({"host": "127.0.0.1", "port": 6379}, "bull") == "emails"  # a single Redis
+
+
+@pytest.mark.parametrize("tagged", [False, True], ids=["a-slot-per-queue", "tagged-prefix"])
+def test_the_exports_give_node_the_queue_names_bullmq_knows(
+    monkeypatch: pytest.MonkeyPatch, tagged: bool
+) -> None:
+    monkeypatch.setenv("BULLMQ_PREFIX", "{bull}" if tagged else "bull")
+    purge_modules("cl")
+    try:
+        contract = load_contract(str(CASES / "clustered" / "cl" / "jobs.py"))
+    finally:
+        purge_modules("cl")
+    expected = {} if tagged else {"billing": "{billing}", "notices": "{notices}"}
+    assert dict(contract.redis_names) == expected
+    assert Contract.from_json(contract.to_json()).redis_names == contract.redis_names
+    queues_ts = render_typescript(contract)["queues.ts"]
+    producers_ts = render_typescript(contract)["producers.ts"]
+    assert "new QueueEvents(queues[name].name, { connection, prefix })" in producers_ts
+    catalog = render_catalog(contract, DeploySettings(name="cl"))
+    for queue in ("billing", "notices"):
+        name = expected.get(queue, queue)
+        assert f"{queue}: new Queue({json.dumps(name)}, {{ connection, prefix }})," in queues_ts
+        assert (f"Node BullMQ opens it as `new Queue('{name}')`" in catalog) is not tagged
+    on_one_redis = dataclasses.replace(contract, redis_names={})
+    breaking = [change.line() for change in diff_contracts(on_one_redis, contract).breaking]
+    assert breaking == [
+        f"BREAKING {queue}/* queue name in Redis: queue {queue!r} named {queue!r} → "
+        f"'{{{queue}}}' in Redis (a Redis Cluster's hash slot per queue, or a hash tag in the "
+        f"prefix, came or went): jobs waiting under {queue!r} are never processed"
+        for queue in ("billing", "notices")
+        if not tagged
+    ]

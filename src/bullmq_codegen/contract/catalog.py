@@ -35,7 +35,10 @@ _MILLISECONDS = frozenset(
 def render_catalog(contract: Contract, deploy: DeploySettings) -> str:
     """The Markdown catalog of ``contract``, with the deployment names of ``deploy``."""
     models = _Models()
-    queues = [_queue(queue, jobs, models, deploy) for queue, jobs in contract.queues.items()]
+    queues = [
+        _queue(queue, contract.redis_name(queue), jobs, models, deploy)
+        for queue, jobs in contract.queues.items()
+    ]
     lines = [
         f"<!-- {header(contract)} -->",
         "",
@@ -92,13 +95,25 @@ def _deployment(deploy: DeploySettings) -> list[str]:
 
 
 def _queue(
-    queue: str, jobs: Sequence[JobContract], models: _Models, deploy: DeploySettings
+    queue: str,
+    redis_name: str,
+    jobs: Sequence[JobContract],
+    models: _Models,
+    deploy: DeploySettings,
 ) -> list[str]:
     lines = [
         f"## Queue {code(queue)}",
         "",
         f"Kubernetes Deployment {code(f'{deploy.name}-workers-{queue_slug(queue)}')}.",
     ]
+    if redis_name != queue:
+        lines.extend(
+            [
+                "",
+                f"Named {code(redis_name)} in Redis, a hash slot of its own on the Redis "
+                f"Cluster: Node BullMQ opens it as `new Queue({redis_name!r})`.",
+            ]
+        )
     for job in jobs:
         lines.extend(["", *_job(job, models)])
     return lines

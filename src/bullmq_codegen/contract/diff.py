@@ -85,6 +85,19 @@ def diff_contracts(old: Contract, new: Contract) -> ContractDiff:
                 f"jobs waiting under {old.prefix!r} are never processed",
             )
         )
+    for queue in dict.fromkeys(job.queue for job in old.jobs):
+        was, now = old.redis_name(queue), new.redis_name(queue)
+        if queue in new.queues and was != now:
+            changes.append(
+                Change(
+                    f"{queue}/*",
+                    "queue name in Redis",
+                    True,
+                    f"queue {queue!r} named {was!r} → {now!r} in Redis (a Redis Cluster's "
+                    "hash slot per queue, or a hash tag in the prefix, came or went)",
+                    f"jobs waiting under {was!r} are never processed",
+                )
+            )
     seen: set[str] = set()
     for before in old.jobs:
         after = new.job(before.queue, before.name)

@@ -80,7 +80,13 @@ def build_contract(model: DefinitionsModel, config: QueueConfig) -> Contract:
                     processor=_qualified(worker.processor),
                 )
             )
-    return Contract(source=model.source, prefix=config.prefix, jobs=tuple(jobs))
+    redis_names = {queue: config.redis_name(queue) for queue in config.queues}
+    return Contract(
+        source=model.source,
+        prefix=config.prefix,
+        jobs=tuple(jobs),
+        redis_names={queue: name for queue, name in redis_names.items() if name != queue},
+    )
 
 
 def _qualified(ref: SymbolRef) -> str:

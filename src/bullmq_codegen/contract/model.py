@@ -73,6 +73,14 @@ class Contract:
     """``module:attribute`` of the definitions."""
     prefix: str
     jobs: tuple[JobContract, ...]
+    redis_names: Mapping[str, str] = field(default_factory=dict[str, str])
+    """Queue → the name it goes by in Redis and to Node BullMQ, for the queues whose name
+    there differs (hash-tagged on a Redis Cluster: ``{emails}``); see
+    :meth:`~bullmq_codegen.definitions.config.QueueConfig.redis_name`."""
+
+    def redis_name(self, queue: str) -> str:
+        """The name Node BullMQ must give ``queue`` (``new Queue(name)``)."""
+        return self.redis_names.get(queue, queue)
 
     @property
     def queues(self) -> dict[str, tuple[JobContract, ...]]:
@@ -88,7 +96,7 @@ class Contract:
 
     def to_json(self) -> dict[str, Any]:
         """The contract as JSON data (what ``contract.json`` holds)."""
-        return {
+        data: dict[str, Any] = {
             "version": CONTRACT_VERSION,
             "source": self.source,
             "prefix": self.prefix,
@@ -118,6 +126,9 @@ class Contract:
                 for job in self.jobs
             ],
         }
+        if self.redis_names:  # only then: contracts of other definitions stay as they were
+            data["redisNames"] = dict(self.redis_names)
+        return data
 
     def dumps(self) -> str:
         """``contract.json``'s text: sorted keys, two-space indents, a final newline."""
@@ -135,6 +146,7 @@ class Contract:
         return cls(
             source=str(data["source"]),
             prefix=str(data["prefix"]),
+            redis_names={str(k): str(v) for k, v in data.get("redisNames", {}).items()},
             jobs=tuple(
                 JobContract(
                     queue=job["queue"],

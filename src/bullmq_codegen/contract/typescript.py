@@ -114,6 +114,8 @@ class TsQueue:
 
     name: str
     jobs: tuple[TsJob, ...]
+    redis_name: str
+    """The name BullMQ knows it by (hash-tagged on a Redis Cluster: ``{emails}``)."""
 
     @property
     def key(self) -> str:
@@ -192,7 +194,7 @@ def render_typescript(contract: Contract) -> dict[str, str]:
             )
         )
     queues = [
-        TsQueue(name, tuple(j for j in jobs if j.contract.queue == name))
+        TsQueue(name, tuple(j for j in jobs if j.contract.queue == name), contract.redis_name(name))
         for name in contract.queues
     ]
     context: dict[str, Any] = {

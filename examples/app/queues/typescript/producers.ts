@@ -84,7 +84,7 @@ export function createProducers(
   function eventsOf(name: QueueName): Promise<QueueEvents> {
     let opened = events.get(name);
     if (opened === undefined) {
-      const queueEvents = new QueueEvents(name, { connection, prefix });
+      const queueEvents = new QueueEvents(queues[name].name, { connection, prefix });
       opened = queueEvents.waitUntilReady().then(() => queueEvents);
       events.set(name, opened);
     }

@@ -85,7 +85,10 @@ export interface QueuesOptions {
   readonly prefix?: string;
 }
 
-/** The queues on `connection`; `close()` each when done. */
+/**
+ * The queues on `connection`; `close()` each when done. Each is named as BullMQ knows it
+ * (on a Redis Cluster, with a hash slot of its own, `{name}`: its `name` property).
+ */
 export function createQueues(connection: ConnectionOptions, options: QueuesOptions = {}): Queues {
   const prefix = options.prefix ?? PREFIX;
   return {
