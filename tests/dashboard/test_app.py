@@ -165,7 +165,7 @@ async def test_retry_asks_first_and_needs_the_csrf_value(
     assert "it is waiting, not failed" in again.text
 
 
-async def test_queue_actions_pause_clean_retry_all_promote_remove(
+async def test_queue_actions_pause_clean_retry_all_promote_all_remove(
     dash: httpx.AsyncClient, case: ModuleType, fail_flag: Path
 ) -> None:
     failed = await failed_mail(case, fail_flag)
@@ -183,12 +183,18 @@ async def test_queue_actions_pause_clean_retry_all_promote_remove(
     assert not await case.mail_queue.is_paused()
     assert "1 failed job(s) of queue mail moved back" in (await act("retry-all")).text
     assert await case.mail_queue.get_job_state(failed) == "waiting"
-    delayed = await case.enqueue_send_mail({"to": "d@x.io", "subject": "later"}, delay=600_000)
+    later = [
+        await case.enqueue_send_mail({"to": "d@x.io", "subject": "later"}, delay=600_000)
+        for _ in range(3)
+    ]
+    delayed = later[0]
     await act("promote", job=str(delayed.id))
     assert await case.mail_queue.get_job_state(delayed.id) == "waiting"
+    assert "2 delayed job(s) of queue mail moved to waiting" in (await act("promote-all")).text
+    assert (await case.mail_queue.counts()).delayed == 0
     await act("remove", job=str(delayed.id))
     assert await case.mail_queue.get_job(delayed.id) is None
-    assert "1 waiting job(s) of queue mail removed" in (await act("clean", state="waiting")).text
+    assert "3 waiting job(s) of queue mail removed" in (await act("clean", state="waiting")).text
     assert (await case.mail_queue.counts()).waiting == 0
     bad = await dash.post("/queues/mail/actions/clean", data={"csrf": csrf, "state": "all"})
     assert bad.status_code == 400

@@ -26,6 +26,8 @@ from ..helpers import eventually
 from ..runner.support import RunnerProcess, child_env
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+EXPECT_TIMEOUT_MS = 30_000
+"""How long an expectation waits for the page (Playwright's 5 s is short on a loaded machine)."""
 TOKEN = "browser-test-token"
 
 pytestmark = [
@@ -103,6 +105,7 @@ async def test_pages_actions_and_refusals_in_chromium(
     from playwright.async_api import Browser, expect
 
     assert isinstance(browser, Browser)
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     base, workers = served
     await eventually(lambda: answering(base + "/"), timeout=60, interval=0.2)
 
@@ -187,6 +190,10 @@ async def test_pages_actions_and_refusals_in_chromium(
     assert response is not None
     assert response.status == 403
     await stranger.close()
+
+    # the job schedulers the workers upserted, on their queue's page
+    await page.goto(f"{base}/queues/reports")
+    await expect(page.locator('tr[data-scheduler="nightly"]')).to_contain_text("0 3 * * *")
 
     # reading works with JavaScript off
     reader = await browser.new_context(java_script_enabled=False)

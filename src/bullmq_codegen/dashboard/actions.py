@@ -3,7 +3,7 @@ sentence that says what it did.
 
 Every action is the runtime's own queue control (BullMQ's scripts, as Node's
 ``job.retry()``, ``job.promote()``, ``queue.remove()``, ``clean``, ``pause``,
-``resume`` and ``retryJobs`` run them).
+``resume``, ``retryJobs`` and ``promoteJobs`` run them).
 """
 
 from __future__ import annotations
@@ -63,6 +63,11 @@ async def _retry_all(request: ActionRequest) -> str:
     return f"{moved} failed job(s) of queue {request.queue.name} moved back to waiting."
 
 
+async def _promote_all(request: ActionRequest) -> str:
+    moved = await request.queue.promote_all()
+    return f"{moved} delayed job(s) of queue {request.queue.name} moved to waiting: they run now."
+
+
 async def _clean(request: ActionRequest) -> str:
     removed = await request.queue.clean(request.state, grace_ms=0)
     return f"{len(removed)} {request.state} job(s) of queue {request.queue.name} removed."
@@ -109,6 +114,13 @@ _ALL = (
         "Retry all failed",
         lambda r: f"Move every failed job of queue {r.queue.name} back to waiting?",
         _retry_all,
+    ),
+    Action(
+        "promote-all",
+        "queue",
+        "Promote all delayed",
+        lambda r: f"Run every delayed job of queue {r.queue.name} now?",
+        _promote_all,
     ),
     Action(
         "clean",

@@ -36,6 +36,7 @@ from ..errors import BullMQCodegenError
 from ..runtime.job_records import JobNotFoundError
 from ..runtime.queue import QueueHandle
 from ..runtime.registry import Runtime
+from ..runtime.scheduler_view import list_schedulers
 from .actions import ACTIONS, CLEANABLE, Action, ActionRequest
 from .display import percent, sparkline_points
 from .guard import TokenGuard
@@ -148,7 +149,9 @@ class Dashboard:
             count=PAGE_SIZE,
             total=counts.get(state, 0),
         )
+        schedulers = await list_schedulers(self.runtime.context(name))
         context = {
+            "schedulers": schedulers,
             "queue": overview,
             "page": page,
             "counts": counts,

@@ -46,7 +46,14 @@ queue_config = create_queue_config(
                 },
             },
         },
-        "reports": {"workers": {"buildReport": {"processor": build_report}}},
+        "reports": {
+            "workers": {
+                "buildReport": {
+                    "processor": build_report,
+                    "schedules": {"nightly": {"pattern": "0 3 * * *", "tz": "Europe/Berlin"}},
+                },
+            },
+        },
     },
     connection={
         "host": os.environ.get("REDIS_HOST", "localhost"),
