@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from redis.crc import key_slot
 
 from bullmq_codegen import DefinitionError, Job, create_queue_config
 from bullmq_codegen.contract import Contract, load_contract
@@ -20,12 +19,16 @@ from bullmq_codegen.contract.catalog import render_catalog
 from bullmq_codegen.contract.diff import diff_contracts
 from bullmq_codegen.contract.typescript import render_typescript
 from bullmq_codegen.definitions.config import QueueConfig
+from bullmq_codegen.definitions.connection import RedisConnectionOptions
 from bullmq_codegen.deploy.settings import DeploySettings
 from bullmq_codegen.runtime import Producer, Runtime
 from bullmq_codegen.testing.cluster_load import (
     LoadReport,
     Token,
     job_name,
+    load_config,
+    queue_slot,
+    queues_on_each_master,
     run_load,
     token_routes,
 )
@@ -44,40 +47,12 @@ def cluster() -> Iterator[LocalCluster]:
         yield local
 
 
-def _slot(config: QueueConfig, queue: str) -> int:
-    return key_slot(f"{config.prefix}:{config.redis_name(queue)}:wait".encode())
-
-
-def _one_queue_per_master(cluster: LocalCluster, prefix: str) -> list[str]:
-    """Queue names whose slots (``{name}`` tags) fall on each master, one per master."""
-    chosen: dict[int, str] = {}
-    for index in range(1000):
-        name = f"q{index}"
-        owner = cluster.master_of(key_slot(f"{prefix}:{{{name}}}:wait".encode())).port
-        chosen.setdefault(owner, name)
-        if len(chosen) == len(cluster.masters()):
-            break
-    return sorted(chosen.values())
-
-
-def _config(cluster: LocalCluster, queues: list[str], prefix: str) -> QueueConfig:
-    async def unused(job: Job[None]) -> None:
-        return None
-
-    return create_queue_config(
-        queues={queue: {"workers": {job_name(queue): {"processor": unused}}} for queue in queues},
-        connection={"host": "127.0.0.1", "port": cluster.seed_port, "cluster": True},
-        prefix=prefix,
-    )
-
-
 def _holders(cluster: LocalCluster, pattern: str) -> set[int]:
     """Ports of the masters holding keys that match ``pattern``."""
     holders: set[int] = set()
     for node in cluster.masters():
-        with cluster.client(node) as client:
-            if client.keys(pattern):
-                holders.add(node.port)
+        if cluster.ask(node, "KEYS", pattern):
+            holders.add(node.port)
     return holders
 
 
@@ -85,8 +60,8 @@ def _holders(cluster: LocalCluster, pattern: str) -> set[int]:
 async def test_each_queue_owns_a_slot_and_the_queues_spread_over_the_masters(
     cluster: LocalCluster, prefix: str
 ) -> None:
-    queues = _one_queue_per_master(cluster, prefix)
-    config = _config(cluster, queues, prefix)
+    queues = queues_on_each_master(cluster, prefix)
+    config = load_config(cluster, queues, prefix)
     assert [config.redis_name(queue) for queue in queues] == [f"{{{q}}}" for q in queues]
     runtime = Runtime(config)
     report = LoadReport()
@@ -100,7 +75,7 @@ async def test_each_queue_owns_a_slot_and_the_queues_spread_over_the_masters(
     total = sum(shares.values())
     print("commands per master:", {port: f"{calls / total:.0%}" for port, calls in shares.items()})
     for queue in queues:
-        owner = cluster.master_of(_slot(config, queue)).port
+        owner = cluster.master_of(queue_slot(config, queue)).port
         assert _holders(cluster, f"{prefix}:{{{queue}}}:*") == {owner}
     assert len(shares) == 3
     assert all(calls > total / 6 for calls in shares.values())  # each serves its queue's load
@@ -134,10 +109,10 @@ async def test_generated_code_runs_on_the_cluster_with_either_key_layout(
         for queue in ("billing", "notices"):
             name = queue_config.redis_name(queue)
             assert name == (queue if tagged else f"{{{queue}}}")
-            owner = cluster.master_of(_slot(queue_config, queue)).port
+            owner = cluster.master_of(queue_slot(queue_config, queue)).port
             assert _holders(cluster, f"{prefix}:{name}:*") == {owner}
         if tagged:  # every queue in the prefix's slot
-            assert _slot(queue_config, "billing") == _slot(queue_config, "notices")
+            assert queue_slot(queue_config, "billing") == queue_slot(queue_config, "notices")
     finally:
         purge_modules("cl")
 
@@ -197,7 +172,7 @@ async def test_node_bullmq_and_our_workers_share_a_queue_on_the_cluster(
         )
         return [int(item) for item in json.loads(done.stdout.strip().splitlines()[-1])]
 
-    config = _config(cluster, ["emails"], prefix)
+    config = load_config(cluster, ["emails"], prefix)
     port = str(cluster.seed_port)
     # Node names the queue as BullMQ's convention for a slot of its own: '{emails}'
     added = await asyncio.to_thread(node, "add", port, prefix, "{emails}", "20")
@@ -215,7 +190,7 @@ async def test_node_bullmq_and_our_workers_share_a_queue_on_the_cluster(
     await runtime.close()
     ran_by_node = await asyncio.to_thread(node, "run", port, prefix, "{emails}", "15")
     assert ran_by_node == list(range(15))
-    owner = cluster.master_of(_slot(config, "emails")).port
+    owner = cluster.master_of(queue_slot(config, "emails")).port
     assert _holders(cluster, f"{prefix}:{{emails}}:*") == {owner}
 
 
@@ -224,12 +199,12 @@ async def _under_load(
 ) -> tuple[LoadReport, list[str], QueueConfig, float, float]:
     """Load on one queue per master; ``fault`` happens to the first queue's master after 1 s.
     Returns the report, the queues, the config, and when the fault began and ended."""
-    queues = _one_queue_per_master(cluster, prefix)
-    config = _config(cluster, queues, prefix)
+    queues = queues_on_each_master(cluster, prefix)
+    config = load_config(cluster, queues, prefix)
     runtime = Runtime(config)
     report = LoadReport()
     window: list[float] = []
-    victim = cluster.master_of(_slot(config, queues[0]))
+    victim = cluster.master_of(queue_slot(config, queues[0]))
     others = [node for node in cluster.masters() if node.port != victim.port]
 
     def disrupt() -> None:
@@ -240,7 +215,7 @@ async def _under_load(
             cluster.kill(victim)
             cluster.wait_replaced(victim)
         else:
-            cluster.move_slot(_slot(config, queues[0]), others[0], batch=3, pause=0.1)
+            cluster.move_slot(queue_slot(config, queues[0]), others[0], batch=3, pause=0.1)
         window.append(time.monotonic())
 
     async def during() -> None:
@@ -283,7 +258,7 @@ async def test_a_resharded_queue_slot_is_followed_mid_load(
     assert any(
         report.queue_of[t] == queues[0] for t, at in report.acknowledged_at.items() if at > ended
     )
-    owner = cluster.master_of(_slot(config, queues[0])).port
+    owner = cluster.master_of(queue_slot(config, queues[0])).port
     assert _holders(cluster, f"{prefix}:{{{queues[0]}}}:*") == {owner}
 
 
@@ -322,15 +297,15 @@ def test_queue_names_in_redis_follow_node_bullmqs_cluster_conventions() -> None:
     async def work(job: Job[None]) -> None:
         return None
 
-    def names(connection: dict[str, object], prefix: str) -> str:
+    def names(connection: RedisConnectionOptions, prefix: str) -> str:
         config = create_queue_config(
             queues={"emails": {"workers": {"w": {"processor": work}}}},
-            connection=connection,  # type: ignore[arg-type]
+            connection=connection,
             prefix=prefix,
         )
         return config.redis_name("emails")
 
-    cluster = {"host": "127.0.0.1", "port": 7000, "cluster": True}
+    cluster: RedisConnectionOptions = {"host": "127.0.0.1", "port": 7000, "cluster": True}
     assert names(cluster, "bull") == "{emails}"  # a slot per queue: Node's Queue('{emails}')
     assert names(cluster, "{bull}") == "emails"  # every queue in the prefix's slot
     assert names({"host": "127.0.0.1", "port": 6379}, "bull") == "emails"  # a single Redis

@@ -50,8 +50,11 @@ class RedisConnectionOptions(TypedDict, total=False):
     client_name: str | None
     """Name shown in ``CLIENT LIST``."""
     cluster: bool
-    """``host``/``port`` is a node of a Redis Cluster: connect to the node that owns the
-    prefix's hash slot (the prefix must be hash-tagged, such as ``{bull}``)."""
+    """``host``/``port`` is a node (any one) of a Redis Cluster: each queue's commands go to
+    the master that owns its hash slot, following ``MOVED``/``ASK`` and failovers. Each queue
+    owns a slot (its name hash-tagged in Redis, ``{emails}``, as Node BullMQ's
+    ``new Queue('{emails}')``) unless the prefix is hash-tagged (``{bull}``: every queue in
+    that one slot)."""
     sentinels: list[tuple[str, int]]
     """Redis Sentinel: ``(host, port)`` of each sentinel, asked where the master of
     ``service`` is (instead of ``host``/``port``), and again after a failover."""

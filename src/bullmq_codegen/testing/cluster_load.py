@@ -21,13 +21,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
+from redis.crc import key_slot
 
+from ..definitions.config import QueueConfig, create_queue_config
 from ..job import Job
 from ..runtime.producer import Producer
 from ..runtime.registry import Runtime
 from ..runtime.routes import JobRoute
+from .redis_cluster import LocalCluster
 
-__all__ = ["LoadReport", "Token", "job_name", "run_load", "token_routes"]
+__all__ = [
+    "LoadReport",
+    "Token",
+    "job_name",
+    "load_config",
+    "queue_slot",
+    "queues_on_each_master",
+    "run_load",
+    "token_routes",
+]
 
 
 def job_name(queue: str) -> str:
@@ -37,6 +49,37 @@ def job_name(queue: str) -> str:
 
 _QUIET = 5.0
 """Seconds without a job run after which the jobs still missing count as lost."""
+
+
+def queue_slot(config: QueueConfig, queue: str) -> int:
+    """The hash slot of every key of ``queue``."""
+    return key_slot(f"{config.prefix}:{config.redis_name(queue)}:wait".encode())
+
+
+def queues_on_each_master(cluster: LocalCluster, prefix: str) -> list[str]:
+    """Queue names (``q<n>``) whose own slots (``{q<n>}`` under an untagged ``prefix``) fall
+    on each master of ``cluster``, one per master."""
+    chosen: dict[int, str] = {}
+    for index in range(10_000):
+        name = f"q{index}"
+        owner = cluster.master_of(key_slot(f"{prefix}:{{{name}}}:wait".encode())).port
+        chosen.setdefault(owner, name)
+        if len(chosen) == len(cluster.masters()):
+            break
+    return sorted(chosen.values())
+
+
+async def _unused(job: Job[None]) -> None:
+    """The processor the definitions name (workers under load run :func:`token_routes`)."""
+
+
+def load_config(cluster: LocalCluster, queues: Sequence[str], prefix: str) -> QueueConfig:
+    """Definitions of ``queues`` on ``cluster`` under ``prefix``, a job name per queue."""
+    return create_queue_config(
+        queues={queue: {"workers": {job_name(queue): {"processor": _unused}}} for queue in queues},
+        connection={"host": "127.0.0.1", "port": cluster.seed_port, "cluster": True},
+        prefix=prefix,
+    )
 
 
 class Token(BaseModel):

@@ -1,0 +1,1 @@
+"""Redis Cluster benchmarks: faults under load (``python -m bench.cluster.faults``)."""
