@@ -241,6 +241,21 @@ class Metrics:
             ("queue", "state"),
             registry=self.registry,
         )
+        self.loop_lag = Gauge(
+            "bullmq_event_loop_lag_seconds",
+            "The largest lag of the workers' event loop over the last 10 s or so",
+            registry=self.registry,
+        )
+        self.loop_blocks = Counter(
+            "bullmq_event_loop_blocked",
+            "Times the workers' event loop was blocked (by a processor) past the threshold",
+            registry=self.registry,
+        )
+        self.loop_blocked_seconds = Counter(
+            "bullmq_event_loop_blocked_seconds",
+            "Seconds the workers' event loop was blocked, in all",
+            registry=self.registry,
+        )
         self.up = Gauge(
             "bullmq_worker_up",
             "1 when the queue's worker runs in this process",

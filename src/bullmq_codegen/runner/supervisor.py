@@ -33,7 +33,8 @@ from ..runtime.registry import Runtime
 from ..runtime.resp import pack
 from ..runtime.routes import JobRoute
 from ..runtime.schedules import ScheduleError
-from ..runtime.worker.events import WorkerListener, WorkerState
+from ..runtime.worker.events import JobInfo, WorkerListener, WorkerState
+from ..runtime.worker.loop_watch import LoopBlock, LoopWatch, blocked_thresholds
 from ..runtime.worker.queue_worker import CloseResult
 from .checks import production_checks
 from .exits import EXIT_BAD_INPUT, EXIT_FATAL, EXIT_FORCED, EXIT_OK
@@ -50,6 +51,9 @@ _REDIS_ANSWER_TIMEOUT = 2.0
 """Seconds a health endpoint waits for Redis (it may be down, or not up yet)."""
 _STABLE_AFTER = 300.0
 """Seconds a restarted worker must run before its next death starts the backoff again."""
+_BLOCK_MEMORY = 60.0
+"""Seconds readiness fails after the event loop was blocked (a probe during the block gets no
+answer at all)."""
 
 
 class _MovedSlotListener(WorkerListener):
@@ -112,6 +116,8 @@ class WorkerRunner:
         self._signals = 0
         self.health_server = health_server
         """Started by :meth:`run` when a health port is set, unless given already listening."""
+        self.loop_watch: LoopWatch | None = None
+        """Watches the event loop once the workers run (see :mod:`..runtime.worker.loop_watch`)."""
 
     # -- control --------------------------------------------------------------------------------
 
@@ -182,9 +188,11 @@ class WorkerRunner:
             asyncio.create_task(self._supervise(queue), name=f"supervise {queue}")
             for queue in self.queues
         ]
+        self.loop_watch = self._new_loop_watch()
         background += [
             asyncio.create_task(self._health_log(), name="health log"),
             asyncio.create_task(self._watch_redis(), name="redis watch"),
+            asyncio.create_task(self.loop_watch.run(), name="loop watch"),
         ]
         await self._stop.wait()
         code = await self._shutdown()
@@ -213,6 +221,42 @@ class WorkerRunner:
         await group.start()
         self.groups[queue] = group
         self._started_at[queue] = time.monotonic()
+
+    def _new_loop_watch(self) -> LoopWatch:
+        """A watch of the event loop, its thresholds from the workers' lock settings."""
+        workers = [w for group in self.groups.values() for w in group.workers.values()]
+        blocked, at_risk = blocked_thresholds(
+            [w.settings.lock_duration for w in workers],
+            [w.settings.lock_renew_time for w in workers],
+        )
+        processors = {
+            (route.queue, route.name): f"{route.processor.__module__}."
+            f"{getattr(route.processor, '__qualname__', repr(route.processor))}"
+            for route in self.routes
+        }
+
+        def count(block: LoopBlock) -> None:
+            self.metrics.loop_blocks.inc()
+            self.metrics.loop_blocked_seconds.inc(block.seconds)
+
+        watch = LoopWatch(
+            blocked=blocked,
+            at_risk=at_risk,
+            running=self._running_jobs,
+            processors=processors,
+            log=self.log,
+            on_block=count,
+        )
+        self.metrics.loop_lag.set_function(lambda: watch.lag)
+        return watch
+
+    def _running_jobs(self) -> list[JobInfo]:
+        return [
+            job
+            for group in list(self.groups.values())
+            for worker in list(group.workers.values())
+            for job in worker.running_jobs
+        ]
 
     async def _supervise(self, queue: str) -> None:
         """Restart the worker of ``queue`` when it dies (auto restart), with backoff."""
@@ -384,7 +428,33 @@ class WorkerRunner:
             state.get("state") == WorkerState.RUNNING.value
             for state in self.worker_states().values()
         )
-        return self._redis_ok and running and not self._stop.is_set()
+        blocked = self.loop_watch is not None and self.loop_watch.recently_blocked(_BLOCK_MEMORY)
+        return self._redis_ok and running and not blocked and not self._stop.is_set()
+
+    def event_loop_state(self) -> dict[str, Any]:
+        """The event loop's lag and blocks, as readiness shows them."""
+        watch = self.loop_watch
+        if watch is None:
+            return {"state": "not watched yet"}
+        last = watch.last_block
+        state: dict[str, Any] = {
+            "state": "blocked recently" if watch.recently_blocked(_BLOCK_MEMORY) else "ok",
+            "lagSeconds": round(watch.lag, 3),
+            "blocks": watch.blocks,
+            "blockedSeconds": round(watch.blocked_seconds, 3),
+            "blockedAfterSeconds": watch.blocked,
+        }
+        if last is not None:
+            state["lastBlock"] = {
+                "seconds": round(last.seconds, 3),
+                "endedSecondsAgo": round(time.monotonic() - last.ended_at, 1),
+                "jobs": [
+                    {"queue": job.queue, "name": job.name, "id": job.id, "processor": processor}
+                    for job, processor in zip(last.jobs, last.processors, strict=True)
+                ],
+                "blockedAt": last.where,
+            }
+        return state
 
     async def _health_log(self) -> None:
         while not self._stop.is_set():
@@ -418,6 +488,7 @@ class WorkerRunner:
                 "workers": {
                     queue: state.get("state") for queue, state in self.worker_states().items()
                 },
+                "eventLoop": self.event_loop_state(),
             }
             return json_response(200 if ok else 503, body)
 

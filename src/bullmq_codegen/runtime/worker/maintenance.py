@@ -110,6 +110,8 @@ class LockKeeper:
             if job_id in sent and self._holds.get(job_id) is sent[job_id]
         ]
         if lost:
+            for job_id in lost:  # told once: it is no longer ours to renew
+                del self._holds[job_id]
             self._on_lost(lost)
 
 
