@@ -21,7 +21,7 @@ from bullmq_codegen.contract.typescript import render_typescript
 from bullmq_codegen.definitions.config import QueueConfig
 from bullmq_codegen.definitions.connection import RedisConnectionOptions
 from bullmq_codegen.deploy.settings import DeploySettings
-from bullmq_codegen.runtime import Producer, Runtime
+from bullmq_codegen.runtime import FlowError, Producer, Runtime, add_flow
 from bullmq_codegen.testing.cluster_load import (
     LoadReport,
     Token,
@@ -341,3 +341,27 @@ def test_the_exports_give_node_the_queue_names_bullmq_knows(
         for queue in ("billing", "notices")
         if not tagged
     ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tagged", [False, True], ids=["a-slot-per-queue", "tagged-prefix"])
+async def test_a_flow_across_queues_needs_them_in_one_slot(
+    cluster: LocalCluster, prefix: str, tagged: bool
+) -> None:
+    prefix = "{" + prefix + "}" if tagged else prefix
+    queues = ["parents", "children"]
+    runtime = Runtime(load_config(cluster, queues, prefix))
+    parents, children = (Producer(runtime.queue(q), job_name(q), Token) for q in queues)
+    tree = parents.node(Token(n=1), {}, children=[children.node(Token(n=2), {})])
+    try:
+        if not tagged:  # two slots: no transaction can hold both
+            with pytest.raises(FlowError, match="is of another connection than the root"):
+                await add_flow(tree)
+            return
+        report = LoadReport()
+        added = await add_flow(tree)
+        async with runtime.workers(token_routes(queues, report)):
+            await added.job.wait_until_finished(timeout=20)
+        assert sorted(report.ran) == [1, 2]  # the child, then its parent
+    finally:
+        await runtime.close()
