@@ -36,6 +36,7 @@ from bullmq_codegen.testing.node import node_bullmq
 from bullmq_codegen.testing.redis_cluster import LocalCluster, cluster_tools_missing
 
 from ..helpers import CASES, generated_case, import_fresh, purge_modules
+from ..runner.support import RunnerProcess, child_env
 
 
 @pytest.fixture(scope="module")
@@ -365,3 +366,36 @@ async def test_a_flow_across_queues_needs_them_in_one_slot(
         assert sorted(report.ran) == [1, 2]  # the child, then its parent
     finally:
         await runtime.close()
+
+
+@pytest.mark.slow
+async def test_a_workers_start_process_follows_a_failover_without_restarting(
+    cluster: LocalCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefix: str
+) -> None:
+    monkeypatch.setenv("CLUSTER_SEED_PORT", str(cluster.seed_port))
+    monkeypatch.setenv("BULLMQ_PREFIX", prefix)  # a slot per queue
+    root = generated_case("clustered", tmp_path, "cl/jobs.py")
+    package = import_fresh(root, "cl.generated")
+    runner = RunnerProcess(
+        root,
+        child_env(CLUSTER_SEED_PORT=str(cluster.seed_port), BULLMQ_PREFIX=prefix),
+        config="cl/jobs.py",
+    )
+    try:
+        from cl.jobs import Order, queue_config
+
+        await runner.started(queues=("billing", "notices"))
+        before = await package.enqueue_bill_bulk([Order(number=n) for n in range(50)])
+        assert [await job.wait_until_finished(timeout=20) for job in before] == list(range(50))
+        victim = cluster.master_of(queue_slot(queue_config, "billing"))
+        await asyncio.to_thread(cluster.failover, cluster.replica_of(victim))
+        assert cluster.master_of(queue_slot(queue_config, "billing")).port != victim.port
+        after = await package.enqueue_bill_bulk([Order(number=n) for n in range(50, 100)])
+        assert [await job.wait_until_finished(timeout=20) for job in after] == list(range(50, 100))
+        assert runner.process.poll() is None, runner.log  # the same process, no restart
+        await package.close_connections()
+        runner.signal()
+        assert runner.wait(timeout=30) == 0, runner.log
+    finally:
+        runner.stop()
+        purge_modules("cl")
