@@ -7,7 +7,9 @@ every other command in flight failed although Redis ran it. Here a proxy in fron
 of the suite's real Redis turns chosen commands into a command Redis refuses
 (``LOADINGTEST``: it runs nothing and, inside ``MULTI``, aborts the transaction as a
 refused command does) and hands their callers ``-LOADING`` in its place, as a
-loading Redis would. Every other command and reply passes through unchanged.
+loading Redis would. Every other command and reply passes through unchanged. The
+last test has a real Redis load its data (``DEBUG RELOAD``, slowed down) while
+commands arrive.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import AsyncIterator, Callable
 from urllib.parse import urlsplit
 
 import pytest
+from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from redis.exceptions import BusyLoadingError
 
@@ -25,7 +28,7 @@ from bullmq_codegen.runtime import autopipeline
 from bullmq_codegen.runtime.autopipeline import AutoPipeline
 from bullmq_codegen.runtime.connection import command_client
 from bullmq_codegen.runtime.resp import pack
-from bullmq_codegen.testing import RedisSource
+from bullmq_codegen.testing import RedisServer, RedisSource, find_redis_server
 
 _LOADING = b"-LOADING Redis is loading the dataset in memory\r\n"
 _REFUSED = pack("LOADINGTEST")
@@ -210,3 +213,41 @@ async def test_a_batch_partly_run_is_not_sent_again(
     assert replies[0] == 1
     assert isinstance(replies[1], BusyLoadingError)  # its caller decides; INCR ran ran once
     assert await direct.mget([ran, refused]) == ["1", None]
+
+
+async def test_commands_sent_while_redis_loads_its_data_run_once_it_is_done(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    found = find_redis_server()
+    if found is None:
+        pytest.skip("needs a redis-server of its own, to reload its data")
+    monkeypatch.setattr(autopipeline, "LOADING_PATIENCE", 60.0)  # however slow the machine
+    debug = ["--enable-debug-command", "yes", "--loading-process-events-interval-bytes", "1024"]
+    with RedisServer(found[0], extra_args=debug) as server:
+        admin = SyncRedis(port=server.port, decode_responses=True)
+        admin.execute_command("DEBUG", "POPULATE", "5000", "filler", "10")
+        admin.config_set("key-load-delay", "100")  # µs a key: the load takes a second or more
+        client = command_client(server.url)
+        pipeline = AutoPipeline(client)
+        try:
+            await pipeline.execute(pack("PING"))  # connected before the load starts
+            # answers the other clients -LOADING while it loads
+            reload = asyncio.ensure_future(
+                asyncio.to_thread(admin.execute_command, "DEBUG", "RELOAD")
+            )
+            replies: list[object] = []
+            while not reload.done():
+                replies += await asyncio.gather(
+                    *(pipeline.execute(pack("INCR", "sent")) for _ in range(5)),
+                    return_exceptions=True,
+                )
+            await reload
+            refused = admin.info("errorstats").get("errorstat_LOADING", {"count": 0})
+            assert refused["count"] > 0  # Redis did answer -LOADING
+            assert [reply for reply in replies if isinstance(reply, BaseException)] == []
+            assert sorted(replies) == list(range(1, len(replies) + 1))  # type: ignore[type-var]
+            assert admin.get("sent") == str(len(replies))  # each ran once
+        finally:
+            await pipeline.close()
+            await client.aclose()
+            admin.close()
