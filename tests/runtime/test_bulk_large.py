@@ -157,7 +157,9 @@ async def test_a_hundred_thousand_payloads_keep_their_order_and_redis_answers(
         f"({pinger.count} PINGs)"
     )
     assert pinger.count > 10  # Redis answered all along, not only before and after
-    assert pinger.worst < 1.0  # one chunk takes milliseconds; one 100,000-job EXEC, seconds
+    # One chunk holds Redis for milliseconds; one 100,000-job EXEC would hold it for most of
+    # the add. A ratio, not a time, so a loaded machine slows both sides alike.
+    assert pinger.worst < elapsed / 4, (pinger.worst, elapsed)
 
 
 async def test_a_bulk_that_fits_in_one_chunk_is_one_transaction(
