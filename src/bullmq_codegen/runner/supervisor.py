@@ -226,8 +226,7 @@ class WorkerRunner:
         """A watch of the event loop, its thresholds from the workers' lock settings."""
         workers = [w for group in self.groups.values() for w in group.workers.values()]
         blocked, at_risk = blocked_thresholds(
-            [w.settings.lock_duration for w in workers],
-            [w.settings.lock_renew_time for w in workers],
+            (w.settings.lock_duration, w.settings.lock_renew_time) for w in workers
         )
         processors = {
             (route.queue, route.name): f"{route.processor.__module__}."

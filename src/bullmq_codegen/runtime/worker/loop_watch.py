@@ -29,20 +29,19 @@ _LAG_WINDOW = 10.0
 """Seconds over which :attr:`LoopWatch.lag` is the largest lag measured."""
 
 
-def blocked_thresholds(
-    lock_durations: Iterable[int], lock_renew_times: Iterable[int]
-) -> tuple[float, float]:
-    """``(blocked, at_risk)`` in seconds for workers with these lock settings (milliseconds).
+def blocked_thresholds(locks: Iterable[tuple[int, int]]) -> tuple[float, float]:
+    """``(blocked, at_risk)`` in seconds for workers whose ``(lockDuration, lockRenewTime)``
+    are ``locks`` (milliseconds; BullMQ's defaults when there are none).
 
     A loop still for a second (or a quarter of the shortest ``lockDuration``, when
     shorter) is blocked. A lock is renewed when older than ``lockRenewTime / 2``, at
     the latest ``lockRenewTime`` after it was taken, so a lock always has
     ``lockDuration - lockRenewTime`` left: a block longer than that may let it expire.
     """
-    durations = list(lock_durations) or [30_000]
-    margins = [d - r for d, r in zip(durations, lock_renew_times, strict=False)] or [15_000]
-    blocked = min(1.0, min(durations) / 4000)
-    return blocked, max(min(margins) / 1000, blocked)
+    pairs = list(locks) or [(30_000, 15_000)]
+    blocked = min(1.0, min(duration for duration, _ in pairs) / 4000)
+    at_risk = min(duration - renew for duration, renew in pairs) / 1000
+    return blocked, max(at_risk, blocked)
 
 
 @dataclass(frozen=True, slots=True)
