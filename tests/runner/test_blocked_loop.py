@@ -138,6 +138,12 @@ async def test_a_blocked_loop_is_logged_naming_the_jobs_and_reported(
         "processor": f"{__name__}.blocker",
     } in (last["jobs"])
     assert last["seconds"] >= 1.0
+    status, workers = await asyncio.to_thread(http_get, port, "/health/workers")
+    assert status == 200
+    assert isinstance(workers, dict)
+    shown = workers["eventLoop"]  # shown there whether or not it is a reason
+    assert isinstance(shown, dict)
+    assert (shown["blocks"], shown["lastBlock"]["jobs"]) == (1, last["jobs"])
 
     status, text = await asyncio.to_thread(http_get, port, "/metrics")
     assert status == 200

@@ -434,10 +434,11 @@ class WorkerRunner:
         """The event loop's lag and blocks, as readiness shows them."""
         watch = self.loop_watch
         if watch is None:
-            return {"state": "not watched yet"}
+            return {"state": "ok", "watched": False}
         last = watch.last_block
         state: dict[str, Any] = {
             "state": "blocked recently" if watch.recently_blocked(_BLOCK_MEMORY) else "ok",
+            "watched": True,
             "lagSeconds": round(watch.lag, 3),
             "blocks": watch.blocks,
             "blockedSeconds": round(watch.blocked_seconds, 3),
@@ -481,18 +482,23 @@ class WorkerRunner:
             problem = await self._ping()
             self._redis_ok = problem is None
             ok = self._ready()
-            body = {
+            body: dict[str, Any] = {
                 "status": "ready" if ok else "not ready",
                 "redis": problem or "ok",
                 "workers": {
                     queue: state.get("state") for queue, state in self.worker_states().items()
                 },
-                "eventLoop": self.event_loop_state(),
             }
+            loop = self.event_loop_state()
+            if loop["state"] != "ok":  # a reason not to be ready (always in /health/workers)
+                body["eventLoop"] = loop
             return json_response(200 if ok else 503, body)
 
         async def workers() -> Response:
-            body: dict[str, Any] = {"process": self.worker_states()}
+            body: dict[str, Any] = {
+                "process": self.worker_states(),
+                "eventLoop": self.event_loop_state(),
+            }
             try:
                 body["heartbeats"] = await asyncio.wait_for(
                     self.runtime.worker_health(self.queues), _REDIS_ANSWER_TIMEOUT
