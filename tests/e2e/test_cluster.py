@@ -399,3 +399,29 @@ async def test_a_workers_start_process_follows_a_failover_without_restarting(
     finally:
         runner.stop()
         purge_modules("cl")
+
+
+@pytest.mark.slow
+async def test_queue_control_runs_on_the_cluster(cluster: LocalCluster, prefix: str) -> None:
+    # retry_failed and promote_all run a script inside a transaction, which redis-py's
+    # RedisCluster client refuses: the queue's own client runs them on its slot's master
+    runtime = Runtime(load_config(cluster, ["ctl"], prefix))
+    producer = Producer(runtime.queue("ctl"), job_name("ctl"), Token)
+    queue = runtime.queue("ctl")
+    report = LoadReport()
+    try:
+        await queue.pause()
+        jobs = [await producer.enqueue(Token(n=n), {}) for n in range(3)]
+        await producer.enqueue(Token(n=3), {"delay": 60_000})
+        assert await queue.promote_all() == 1
+        await queue.remove_job(jobs[0].id)
+        assert await queue.retry_failed() == 0
+        assert (await queue.counts()).waiting == 3
+        await queue.resume()
+        async with runtime.workers(token_routes(["ctl"], report)):
+            deadline = time.monotonic() + 20
+            while len(report.ran) < 3 and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        assert sorted(report.ran) == [1, 2, 3]
+    finally:
+        await runtime.close()

@@ -79,6 +79,7 @@ class QueueContext:
     """
 
     __slots__ = (
+        "_client",
         "add_scripts",
         "backend",
         "commands",
@@ -102,6 +103,7 @@ class QueueContext:
         scripts: RedisConnection,
         pipeline: AutoPipeline,
         opts: dict[str, Any],
+        client: Redis | None = None,
     ) -> None:
         self.name = name
         self.redis_name = redis_name or name
@@ -112,6 +114,7 @@ class QueueContext:
         self.commands: dict[str, AsyncScript] = scripts.commands
         self.pipeline = pipeline
         self.opts = opts
+        self._client = client
         keys = self.keys
         self.move_to_active = self._script(
             "moveToActive", [keys[k] for k in _ACTIVE_KEYS], varying=False
@@ -138,9 +141,10 @@ class QueueContext:
 
     @property
     def client(self) -> Redis:
-        """The command client bullmq's own calls run on (on a Redis Cluster, a
-        :class:`~redis.asyncio.cluster.RedisCluster`, which has the same command methods)."""
-        return self.backend.connection.conn
+        """The command client of this queue's reads and transactions off the hot path: the one
+        bullmq's own calls run on, or on a Redis Cluster the queue's slot's
+        (:class:`~.cluster.SlotClient`)."""
+        return self._client if self._client is not None else self.backend.connection.conn
 
     def job_key(self, job_id: str) -> str:
         """The hash key of job ``job_id``."""

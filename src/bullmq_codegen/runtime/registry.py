@@ -118,11 +118,14 @@ class Runtime:
         """A fresh view of ``queue`` whose ``opts`` bullmq's scripts read (a worker's settings)."""
         resources = self._resources()
         redis_name = self.config.redis_name(queue)
+        client: Redis | None = None
         if resources.router is None:
             pipeline = resources.pipeline
             assert pipeline is not None  # one or the other
         else:
-            pipeline = resources.router.slot_pipeline(self._slot(redis_name))
+            slot = self._slot(redis_name)
+            pipeline = resources.router.slot_pipeline(slot)
+            client = resources.router.slot_client(slot)
         return QueueContext(
             name=queue,
             redis_name=redis_name,
@@ -130,6 +133,7 @@ class Runtime:
             scripts=resources.scripts,
             pipeline=pipeline,
             opts=opts,
+            client=client,
         )
 
     def blocking_client(self, queue: str) -> Redis:

@@ -13,6 +13,7 @@ from ...definitions.connection import ConnectionSpec
 from .blocking import SlotBlockingClient, SlotMovedError
 from .nodes import NodeUnreachable
 from .router import ClusterRouter, cluster_options
+from .slot_client import SlotClient
 from .slot_pipeline import FAILOVER_PATIENCE, SlotPipeline
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "ClusterRouter",
     "NodeUnreachable",
     "SlotBlockingClient",
+    "SlotClient",
     "SlotMovedError",
     "SlotPipeline",
     "cluster_options",

@@ -1,12 +1,14 @@
 """The connections of one event loop to a Redis Cluster, and which node owns which slot.
 
 The slot map is redis-py's (:class:`~redis.asyncio.cluster.RedisCluster`'s
-``nodes_manager``): the same cluster client serves bullmq's own calls (the
-scripts and reads off the hot path), and its answers to ``MOVED`` and its
-re-reads of ``CLUSTER SLOTS`` keep the one map current for both. The hot path
+``nodes_manager``): the same cluster client serves bullmq's own calls (its
+scripts off the hot path), and its answers to ``MOVED`` and its re-reads of
+``CLUSTER SLOTS`` keep the one map current for every path. The hot path
 (adding, taking and completing jobs) runs on an
 :class:`~..autopipeline.AutoPipeline` per master, through a
-:class:`~.slot_pipeline.SlotPipeline` per queue slot.
+:class:`~.slot_pipeline.SlotPipeline` per queue slot; our own reads and
+transactions off it on a :class:`~.slot_client.SlotClient` per slot, over the
+same masters' pools.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ...definitions.connection import RedisConnectionOptions
 from ..autopipeline import AutoPipeline
 from .blocking import SlotBlockingClient
 from .nodes import node_client
+from .slot_client import SlotClient
 from .slot_pipeline import SlotPipeline
 
 __all__ = ["ClusterRouter", "cluster_options"]
@@ -62,6 +65,8 @@ class ClusterRouter:
         """The cluster client of bullmq's own calls (its scripts, reads off the hot path)."""
         self._nodes: dict[str, tuple[Redis, AutoPipeline]] = {}
         self._slots: dict[int, SlotPipeline] = {}
+        self._clients: dict[int, SlotClient] = {}
+        self._seed = (seed_host, seed_port)
         self._ready = False
         self._refreshing: set[asyncio.Task[None]] = set()
         self.closed = False
@@ -72,6 +77,13 @@ class ClusterRouter:
         if pipeline is None:
             pipeline = self._slots[slot] = SlotPipeline(self, slot)
         return pipeline
+
+    def slot_client(self, slot: int) -> SlotClient:
+        """The plain command client of ``slot``'s commands off the hot path."""
+        client = self._clients.get(slot)
+        if client is None:
+            client = self._clients[slot] = SlotClient(self, slot, *self._seed)
+        return client
 
     def blocking_client(self, slot: int) -> SlotBlockingClient:
         """A blocking client connected to ``slot``'s owner (and to the next one, after a move
@@ -93,6 +105,13 @@ class ClusterRouter:
 
     def pipeline_at(self, host: str, port: int) -> AutoPipeline:
         """The auto-pipeline of node ``host:port`` (opened on first use)."""
+        return self._node(host, port)[1]
+
+    def client_at(self, host: str, port: int) -> Redis:
+        """The pooled command client of node ``host:port`` (the one its auto-pipeline uses)."""
+        return self._node(host, port)[0]
+
+    def _node(self, host: str, port: int) -> tuple[Redis, AutoPipeline]:
         name = f"{host}:{port}"
         entry = self._nodes.get(name)
         if entry is None:
@@ -100,7 +119,7 @@ class ClusterRouter:
                 raise RuntimeError("the cluster connections were closed")
             client = node_client(self._options, host, port)
             entry = self._nodes[name] = (client, AutoPipeline(client))
-        return entry[1]
+        return entry
 
     def node_options(self) -> dict[str, Any]:
         """The options every node connection takes (no address)."""

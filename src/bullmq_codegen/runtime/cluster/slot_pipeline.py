@@ -40,7 +40,7 @@ from .nodes import NodeUnreachable
 if TYPE_CHECKING:
     from .router import ClusterRouter
 
-__all__ = ["FAILOVER_PATIENCE", "SlotPipeline"]
+__all__ = ["FAILOVER_PATIENCE", "Attempts", "SlotPipeline"]
 
 FAILOVER_PATIENCE = 30.0
 """Seconds a command that could not be sent waits for its slot to get a reachable master."""
@@ -58,7 +58,7 @@ def _redirected(reply: object) -> bool:
     return isinstance(reply, AskError | TryAgainError | ClusterDownError)
 
 
-class _Attempts:
+class Attempts:
     """How one command (or batch) reacts to what stopped it: wait, follow, or give up."""
 
     __slots__ = ("_deadline", "_delay", "_redirects", "_router")
@@ -117,7 +117,7 @@ class SlotPipeline(AutoPipeline):
 
     async def execute(self, packed: bytes) -> Any:
         """Send one encoded command to the slot's owner and return its reply."""
-        attempts = _Attempts(self._router)
+        attempts = Attempts(self._router)
         while True:
             try:
                 pipeline = await self._router.owner(self.slot)
@@ -147,7 +147,7 @@ class SlotPipeline(AutoPipeline):
         sent again whole; in a plain batch, the redirected commands alone are
         sent again, each to where it belongs.
         """
-        attempts = _Attempts(self._router)
+        attempts = Attempts(self._router)
         transaction = _MULTI in commands
         while True:
             try:
