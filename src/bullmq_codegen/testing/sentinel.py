@@ -3,7 +3,8 @@
 Every process is a ``redis-server`` (sentinels run it with ``--sentinel``, as
 Debian's ``redis-sentinel`` does) on a free port of 127.0.0.1, in a temporary
 directory, stopped on exit. The sentinels notice a dead master after
-``down_after_ms`` and promote a replica; :meth:`SentinelDeployment.failover` asks
+``down_after_ms`` and promote a replica (an election that fails is tried again after
+twice ``failover_timeout_ms``); :meth:`SentinelDeployment.failover` asks
 for a failover as ``SENTINEL FAILOVER`` does, :meth:`SentinelDeployment.kill_master`
 kills the master as a crash would.
 """
@@ -39,7 +40,7 @@ class SentinelDeployment:
         replicas: int = 1,
         sentinels: int = 3,
         down_after_ms: int = 1000,
-        failover_timeout_ms: int = 10_000,
+        failover_timeout_ms: int = 4_000,
     ) -> None:
         found = find_redis_server() if executable is None else (executable, executable)
         if found is None:
@@ -128,14 +129,14 @@ class SentinelDeployment:
         port = self.master_port()
         return next(server for server in self.servers if server.port == port)
 
-    def failover(self, timeout: float = 30.0) -> int:
+    def failover(self, timeout: float = 60.0) -> int:
         """Have the sentinels promote a replica (``SENTINEL FAILOVER``); the new master's port,
         once a replica has taken the role."""
         before = self.master_port()
         _command(self.sentinels[0].port, "SENTINEL", "FAILOVER", self.service)
         return self._await_new_master(before, timeout)
 
-    def kill_master(self, timeout: float = 30.0) -> int:
+    def kill_master(self, timeout: float = 60.0) -> int:
         """Kill the master (SIGKILL); the new master's port, once the sentinels promoted one."""
         old = self.master()
         old.kill()
