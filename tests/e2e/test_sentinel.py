@@ -50,14 +50,52 @@ def deployment() -> Iterator[SentinelDeployment]:
 async def items(
     deployment: SentinelDeployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefix: str
 ) -> AsyncIterator[ModuleType]:
+    async for package in _case(deployment, tmp_path, monkeypatch, prefix):
+        yield package
+
+
+async def _case(
+    deployment: SentinelDeployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefix: str
+) -> AsyncIterator[ModuleType]:
+    """The sentinel case, generated and imported against ``deployment``."""
     monkeypatch.setenv("SENTINELS", ",".join(f"{h}:{p}" for h, p in deployment.addresses))
     monkeypatch.setenv("SENTINEL_SERVICE", deployment.service)
+    for name, value in (
+        ("REDIS_PASSWORD", deployment.password),
+        ("SENTINEL_PASSWORD", deployment.sentinel_password),
+    ):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
     monkeypatch.setenv("BULLMQ_PREFIX", prefix)
     root = generated_case("sentinel", tmp_path, "sn/jobs.py")
     package = import_fresh(root, "sn.generated")
     yield package
     await package.close_connections()
     purge_modules("sn")
+
+
+@pytest.fixture(scope="module")
+def guarded() -> Iterator[SentinelDeployment]:
+    """A deployment whose servers and sentinels each want a password."""
+    with SentinelDeployment(
+        password="master-secret", sentinel_password="sentinel-secret"
+    ) as started:
+        yield started
+
+
+async def test_jobs_flow_when_the_servers_and_the_sentinels_want_passwords(
+    guarded: SentinelDeployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefix: str
+) -> None:
+    async for package in _case(guarded, tmp_path, monkeypatch, prefix):
+        from sn.jobs import Item
+
+        jobs = await package.enqueue_handle_bulk([Item(number=n) for n in range(20)])
+        async with package.create_workers():
+            assert [await job.wait_until_finished(timeout=20) for job in jobs] == list(range(20))
+            health = await package.get_worker_health()
+        assert health["queues"]["items"]["alive"] == 1
 
 
 async def test_jobs_flow_through_the_master_the_sentinels_name(

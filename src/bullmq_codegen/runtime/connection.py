@@ -26,7 +26,7 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import BusyLoadingError
+from redis.exceptions import BusyLoadingError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -128,7 +128,7 @@ async def _master_named(manager: Sentinel, service: str) -> tuple[str, int] | No
             reply: Any = await sentinel.execute_command(  # type: ignore[no-untyped-call]  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
                 "SENTINEL", "GET-MASTER-ADDR-BY-NAME", service
             )
-        except (RedisConnectionError, RedisTimeoutError):
+        except RedisError:  # unreachable, or refusing (a password it wants): ask another
             continue
         if isinstance(reply, list | tuple) and len(reply) == 2:  # pyright: ignore[reportUnknownArgumentType]
             return str(reply[0]), int(reply[1])  # pyright: ignore[reportUnknownArgumentType]

@@ -40,6 +40,8 @@ class SentinelDeployment:
         replicas: int = 1,
         sentinels: int = 3,
         down_after_ms: int = 1000,
+        password: str | None = None,
+        sentinel_password: str | None = None,
         failover_timeout_ms: int = 4_000,
     ) -> None:
         found = find_redis_server() if executable is None else (executable, executable)
@@ -48,6 +50,10 @@ class SentinelDeployment:
         self.executable = found[0]
         self.service = service
         self.down_after_ms = down_after_ms
+        self.password = password
+        """The servers' ``requirepass`` (and their replicas' ``masterauth``), when given."""
+        self.sentinel_password = sentinel_password
+        """The sentinels' ``requirepass`` (and ``sentinel-pass`` among them), when given."""
         self.failover_timeout_ms = failover_timeout_ms
         self.directory = Path(tempfile.mkdtemp(prefix="bullmq-codegen-sentinel-"))
         self._replica_count = replicas
@@ -83,6 +89,13 @@ class SentinelDeployment:
                 f"sentinel down-after-milliseconds {self.service} {self.down_after_ms}\n"
                 f"sentinel failover-timeout {self.service} {self.failover_timeout_ms}\n"
                 f"sentinel parallel-syncs {self.service} 1\n"
+                + (f"sentinel auth-pass {self.service} {self.password}\n" if self.password else "")
+                + (
+                    f"requirepass {self.sentinel_password}\n"
+                    f"sentinel sentinel-pass {self.sentinel_password}\n"
+                    if self.sentinel_password
+                    else ""
+                )
             )
             sentinel = RedisServer(
                 self.executable,
@@ -100,13 +113,22 @@ class SentinelDeployment:
         directory.mkdir()
         # a replica's first sync (and its resync after a failover) starts at once, not 5 s later
         no_delay = ["--repl-diskless-sync-delay", "0"]
-        return RedisServer(
-            self.executable, port=free_port(), directory=directory, extra_args=no_delay + extra_args
+        auth = (
+            ["--requirepass", self.password, "--masterauth", self.password] if self.password else []
         )
+        return RedisServer(
+            self.executable,
+            port=free_port(),
+            directory=directory,
+            extra_args=no_delay + auth + extra_args,
+        )
+
+    def _ask(self, sentinel: RedisServer, *command: str) -> object:
+        return _command(sentinel.port, self.sentinel_password, *command)
 
     def _complete(self) -> bool:
         for sentinel in self.sentinels:
-            state = _command(sentinel.port, "SENTINEL", "MASTER", self.service)
+            state = self._ask(sentinel, "SENTINEL", "MASTER", self.service)
             fields = hash_reply(state)
             if int(fields.get("num-other-sentinels", 0)) < self._sentinel_count - 1:
                 return False
@@ -119,7 +141,7 @@ class SentinelDeployment:
         for sentinel in self.sentinels:
             if not sentinel.running:
                 continue
-            reply = _command(sentinel.port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.service)
+            reply = self._ask(sentinel, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.service)
             if isinstance(reply, list) and len(reply) == 2:  # pyright: ignore[reportUnknownArgumentType]
                 return int(str(reply[1]))  # pyright: ignore[reportUnknownArgumentType]
         raise RedisUnavailableError(f"no sentinel knows the master of {self.service!r}")
@@ -133,7 +155,7 @@ class SentinelDeployment:
         """Have the sentinels promote a replica (``SENTINEL FAILOVER``); the new master's port,
         once a replica has taken the role."""
         before = self.master_port()
-        _command(self.sentinels[0].port, "SENTINEL", "FAILOVER", self.service)
+        self._ask(self.sentinels[0], "SENTINEL", "FAILOVER", self.service)
         return self._await_new_master(before, timeout)
 
     def kill_master(self, timeout: float = 60.0) -> int:
@@ -154,7 +176,9 @@ class SentinelDeployment:
         port = self.master_port()
         for server in self.servers:
             if server.running and server.port != port:
-                info = cast("dict[str, object]", _command(server.port, "INFO", "replication"))
+                info = cast(
+                    "dict[str, object]", _command(server.port, self.password, "INFO", "replication")
+                )
                 if (info.get("role"), info.get("master_port"), info.get("master_link_status")) != (
                     "slave",
                     port,
@@ -172,7 +196,7 @@ class SentinelDeployment:
         return self.master_port()
 
     def _is_master(self, port: int) -> bool:
-        role = cast("list[object]", _command(port, "ROLE"))
+        role = cast("list[object]", _command(port, self.password, "ROLE"))
         return role[0] == "master"
 
     @staticmethod
@@ -204,8 +228,8 @@ class SentinelDeployment:
         self.cleanup()
 
 
-def _command(port: int, *command: str) -> object:
+def _command(port: int, password: str | None, *command: str) -> object:
     """``command``'s reply from the Redis server or sentinel on ``port``."""
-    with Redis(port=port, decode_responses=True, socket_timeout=2) as client:
+    with Redis(port=port, password=password, decode_responses=True, socket_timeout=2) as client:
         reply = cast("object", client.execute_command(*command))  # pyright: ignore[reportUnknownMemberType]
     return reply

@@ -38,6 +38,8 @@ queue_config = create_queue_config(
             )
         ],
         "service": os.environ.get("SENTINEL_SERVICE", "mymaster"),
+        "password": os.environ.get("REDIS_PASSWORD"),
+        "sentinel_password": os.environ.get("SENTINEL_PASSWORD"),
     },
     prefix=os.environ.get("BULLMQ_PREFIX", "bull"),
 )
