@@ -77,6 +77,8 @@ async def test_overview_lists_every_queue_with_counts(
     live = await dash.get("/", headers={"X-Dashboard-Live": "1"})
     assert "<html" not in live.text
     assert 'data-queue="mail"' in live.text
+    gone = await dash.get("/queues/mail/jobs/nope", headers={"X-Dashboard-Live": "1"})
+    assert gone.status_code == 404  # the live updater stops; not a server error
 
 
 async def test_queue_page_pages_newest_first_and_finds_by_id(

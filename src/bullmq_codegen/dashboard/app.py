@@ -51,6 +51,8 @@ _HERE = Path(__file__).parent
 PAGE_SIZE = 25
 """Jobs per queue page."""
 LIVE_HEADER = "x-dashboard-live"
+_LIVE_PAGES = frozenset({"overview.html", "queue.html", "job.html"})
+"""The pages with a live part (``_<page>``); any other answers whole, with its status."""
 _MAX_FORM = 65_536
 _PAGE_HEADERS = {
     "Cache-Control": "no-store",
@@ -87,7 +89,7 @@ class Dashboard:
         cookie = request.cookies.get(CSRF_COOKIE)
         fresh = cookie is None or not valid_csrf(self.secret, cookie, cookie)
         csrf = new_csrf(self.secret) if fresh else cast("str", cookie)
-        if request.headers.get(LIVE_HEADER) == "1":
+        if request.headers.get(LIVE_HEADER) == "1" and name in _LIVE_PAGES:
             name = "_" + name
         response = self.templates.TemplateResponse(
             request,
