@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import time
 from collections.abc import AsyncIterator, Awaitable
+from pathlib import Path
+from types import ModuleType
 from typing import Any, cast
 
 import pytest
@@ -18,7 +21,7 @@ from bullmq_codegen.runtime import JobRoute, Producer, Runtime
 from bullmq_codegen.testing import RedisSource, free_port
 
 from ..helpers import eventually
-from .support import http_get, workers_running
+from .support import RunnerProcess, child_env, http_get, workers_running
 
 BLOCK_SECONDS = 2.5
 RELEASE: list[asyncio.Event] = []
@@ -185,3 +188,32 @@ async def test_a_block_that_costs_locks_says_so(
         "job completed but Redis did not record it (a stalled check gives it back if still "
         f"active): queue=q name=blocker id={blocking}" in caplog.text
     )
+
+
+@pytest.mark.slow
+async def test_a_paused_process_is_not_a_blocked_loop(ops_root: Path, ops: ModuleType) -> None:
+    port = free_port()
+    process = RunnerProcess(ops_root, child_env(), "--health-port", str(port))
+    try:
+        await process.started()
+
+        async def watched() -> bool:
+            status, workers = await asyncio.to_thread(http_get, port, "/health/workers")
+            return status == 200 and "'watched': True" in str(workers)
+
+        await eventually(watched, timeout=10)
+        process.signal(signal.SIGSTOP)  # as a debugger, a VM pause or a starved CPU would
+        await asyncio.sleep(3)
+        process.signal(signal.SIGCONT)
+
+        async def lag_seen() -> bool:
+            return "event loop lagged" in process.log
+
+        await eventually(lag_seen, timeout=10)
+        status, ready = await asyncio.to_thread(http_get, port, "/health/ready")
+        assert status == 200, ready  # its loop waited for I/O all along: nothing blocked it
+        process.signal(signal.SIGTERM)
+        assert await asyncio.to_thread(process.wait, 60) == 0, process.log
+    finally:
+        process.stop()
+    assert "event loop blocked" not in process.log

@@ -176,11 +176,20 @@ class LoopWatch:
         self._on_block(ended)
 
     def _watch(self) -> None:
-        """In the watching thread: tell a block as soon as it passes each threshold."""
+        """In the watching thread: tell a block as soon as it passes each threshold.
+
+        A block is one this thread itself watched for half the threshold or more:
+        after the whole process stood still (paused, or starved of CPU), the first
+        look finds an old beat, but the loop turns again soon after.
+        """
+        beat_seen, first_seen = self._beat, time.monotonic()
         while not self._stop.wait(self._tick):
             with self._guard:
-                still = time.monotonic() - self._beat
-                if still < self.blocked:
+                now = time.monotonic()
+                if self._beat != beat_seen:
+                    beat_seen, first_seen = self._beat, now
+                still = now - self._beat
+                if still < self.blocked or now - first_seen < self.blocked / 2:
                     continue
                 first = self._current is None
                 if first:
