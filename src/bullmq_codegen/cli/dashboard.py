@@ -17,16 +17,23 @@ def dashboard(
     config: ConfigOption = None,
     out: OutOption = None,
     host: Annotated[
-        str, typer.Option("--host", help="Interface to listen on (beyond loopback: --token).")
+        str,
+        typer.Option(
+            "--host", metavar="HOST", help="Interface to listen on (beyond loopback: --token)."
+        ),
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on.")] = 8077,
+    port: Annotated[
+        int, typer.Option("--port", "-p", metavar="PORT", help="Port to listen on.")
+    ] = 8077,
     token: Annotated[
         str | None,
         typer.Option(
             "--token",
+            metavar="TOKEN",
             envvar=TOKEN_ENV,
             show_envvar=True,
-            help="Require this token on every request (Bearer header, or ?token= once).",
+            help="Require this token on every request (Bearer header, or ?token= once). "
+            "Prefer the environment variable: arguments show in process lists.",
             show_default=False,
         ),
     ] = None,
