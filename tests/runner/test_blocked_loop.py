@@ -188,6 +188,16 @@ async def test_a_block_that_costs_locks_says_so(
         "job completed but Redis did not record it (a stalled check gives it back if still "
         f"active): queue=q name=blocker id={blocking}" in caplog.text
     )
+    assert runner.health_server is not None
+    status, text = await asyncio.to_thread(http_get, runner.health_server.port, "/metrics")
+    assert status == 200
+    assert isinstance(text, str)
+    assert 'bullmq_job_locks_lost_total{queue="q"} 1.0' in text
+    not_recorded = (
+        'bullmq_jobs_not_recorded_total{job_name="blocker",outcome="completed",queue="q"}'
+    )
+    assert f"{not_recorded} 1.0" in text
+    assert 'bullmq_jobs_completed_total{job_name="blocker",queue="q"}' not in text
 
 
 @pytest.mark.slow
