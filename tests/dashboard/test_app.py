@@ -265,3 +265,24 @@ def test_the_command_refuses_another_interface_without_a_token(
     result = CliRunner().invoke(cli, ["dashboard", "--host", "0.0.0.0"])
     assert result.exit_code == 2
     assert "refusing to serve the dashboard on 0.0.0.0 without a token" in result.output
+
+
+async def test_redis_down_is_a_503_page_that_names_no_address(
+    case: ModuleType, redis_env: RedisSource
+) -> None:
+    from bullmq_codegen import create_queue_config
+    from bullmq_codegen.testing import free_port
+
+    port = free_port()  # nothing listens there
+    config = create_queue_config(
+        queues=dict(case.queues.runtime.config.queues),
+        connection={"host": "127.0.0.1", "port": port},
+        prefix="down",
+    )
+    app = create_app(config)
+    async with client_of(app) as dash:
+        for path in ("/", "/queues/mail", "/queues/mail/jobs/1"):
+            page = await dash.get(path)
+            assert page.status_code == 503
+            assert "Redis unreachable" in page.text
+            assert str(port) not in page.text

@@ -23,6 +23,7 @@ from typing import Any, cast
 from urllib.parse import parse_qsl
 
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -302,4 +303,14 @@ def build_app(
         yield
         await runtime.close()  # this loop's connections (when served, not mounted)
 
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    async def redis_failed(request: Request, error: Exception) -> Response:
+        # the error's text can name the host and port: only its kind is shown
+        text = f"Redis did not answer ({type(error).__name__}); the page retries on reload."
+        return dashboard.message(request, 503, "Redis unreachable", text)
+
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={RedisError: redis_failed, OSError: redis_failed},
+    )
