@@ -139,7 +139,7 @@ async def add_flow(root: FlowNode[P, R, G]) -> FlowJob[P, R, G]:
     """Add ``root`` and all its descendants in one transaction; their handles.
 
     Raises :class:`FlowError`, having added nothing, when a node is of another
-    runtime's connection than the root's or two nodes of a queue have one
+    runtime's connection than the root's (or, on a cluster, of another hash slot) or two nodes of a queue have one
     ``jobId``.
     """
     tree = _plan(root, None)
@@ -150,7 +150,9 @@ async def add_flow(root: FlowNode[P, R, G]) -> FlowJob[P, R, G]:
         if entry.ctx.pipeline is not pipeline:
             raise FlowError(
                 f"flow node {entry.node.name!r} (queue {entry.node.queue.name!r}) is of another "
-                f"connection than the root {root.name!r}: a flow is added in one transaction"
+                f"connection than the root {root.name!r}, or on a Redis Cluster of another hash "
+                "slot: a flow is added in one transaction (on a cluster, a hash-tagged prefix "
+                "such as '{bull}' puts every queue in one slot)"
             )
         custom = entry.node.options.get("jobId")
         key = f"{entry.node.queue.name}:{custom}"
