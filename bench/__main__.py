@@ -4,6 +4,9 @@ Prints a table and writes ``docs/benchmarks/results.json`` and
 ``docs/benchmarks/throughput.png``. ``--rounds`` (default 5) interleaved rounds;
 ``--quick`` for a short smoke run (1 round, small counts) that writes to a
 temporary directory instead of docs/.
+
+``python -m bench soak`` runs the soak instead (``bench/soak/run.py``, its own options):
+docs/benchmarks/soak.md.
 """
 
 from __future__ import annotations

@@ -40,6 +40,8 @@ class Snapshots:
     locks_at_sigkill: dict[str, str] = field(default_factory=dict)
     """Job id → its lock's token (``<worker id>:<n>``) just after the runner died."""
     victim_pid: int | None = None
+    sigkill_at: float = 0.0
+    """When the runner was killed (Unix time)."""
 
 
 def set_bits(data: bytes) -> list[int]:
@@ -136,6 +138,7 @@ def runs_twice(client: Redis, snapshots: Snapshots) -> dict[str, Any]:
         return why
 
     twice_causes = causes(twice)
+    reruns = [e["at"] for e in restarts if e["again"] and e["seq"] in cut_short_by_sigkill]
     again_causes = causes(taken_again)
     return {
         "jobs_run_twice": len(twice),
@@ -143,6 +146,12 @@ def runs_twice(client: Redis, snapshots: Snapshots) -> dict[str, Any]:
         "seqs_by_cause": twice_causes,
         "cut_short_by_sigkill": len(cut_short_by_sigkill),
         "cut_short_by_sigkill_not_run_again": sorted(cut_short_by_sigkill - set(twice)),
+        "cut_short_run_again_after_s": [
+            round(min(reruns) - snapshots.sigkill_at, 1),
+            round(max(reruns) - snapshots.sigkill_at, 1),
+        ]
+        if reruns
+        else None,
         "held_by_the_killed_runner": len(at_sigkill),
         "killed_runner_worker_ids": sorted(victim_workers),
         "active_at_redis_restart": len(at_restart),

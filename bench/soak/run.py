@@ -282,6 +282,7 @@ class Soak:
         holders (the killed runner's locks last until they expire), start another runner."""
         victim = next(runner for runner in self.runners if runner.alive())
         victim.kill()
+        self.snapshots.sigkill_at = time.time()
         active = self._active()
         locks = (
             self.client.mget([f"{PREFIX}:soak:{job_id}:lock" for job_id in active])

@@ -53,7 +53,10 @@ def summary(result: dict[str, Any]) -> str:
         f"jobs run twice: {twice['jobs_run_twice']} {twice['by_cause']} "
         f"(the SIGKILL cut {twice['cut_short_by_sigkill']} short of the "
         f"{twice['held_by_the_killed_runner']} jobs the killed runner held; "
-        f"{twice['active_at_redis_restart']} were active at the Redis restart)",
+        f"{twice['active_at_redis_restart']} were active at the Redis restart; the cut-short "
+        f"ran again {twice['cut_short_run_again_after_s']} s after the kill)",
+        f"jobs whose processor finished twice: {twice['second_finishes']} (the first run's "
+        "completion had not reached Redis)",
         f"jobs taken again that ran once: {twice['taken_again_ran_once']} "
         f"{twice['taken_again_ran_once_by_cause']}",
         f"lock-lost warnings: {logs['lock_lost_warnings']} "
