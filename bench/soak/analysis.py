@@ -75,7 +75,7 @@ def seqs_of(job_ids: Iterable[str]) -> set[int]:
 
 
 def _entries(client: Redis, key: str) -> list[dict[str, Any]]:
-    return [json.loads(row) for row in client.lrange(f"{RECORDS}:{key}", 0, -1)]  # type: ignore[union-attr]
+    return [json.loads(row) for row in client.lrange(f"{RECORDS}:{key}", 0, -1)]
 
 
 def has_bit(data: bytes, position: int) -> bool:

@@ -69,10 +69,14 @@ class Child:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def running(self) -> bool:
+        """Whether its worker runs (the runner logged it)."""
+        return RUNNING_LINE in self.log
+
     def wait_running(self, timeout: float = 120) -> None:
-        """Until its worker runs (the runner logged it)."""
+        """Until its worker runs."""
         deadline = time.monotonic() + timeout
-        while RUNNING_LINE not in self.log:
+        while not self.running():
             if not self.alive():
                 raise RuntimeError(f"{self.name} exited {self.process.returncode}:\n{self.log}")
             if time.monotonic() > deadline:

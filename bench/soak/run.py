@@ -180,7 +180,11 @@ class Soak:
             if not killed and self.done >= self.args.jobs * self.args.kill_at:
                 killed = True
                 self.kill_a_runner()
-            if not any(producer.alive() for producer in self.producers) and self._drained():
+            if (
+                not any(producer.alive() for producer in self.producers)
+                and all(runner.running() for runner in self.runners if runner.alive())
+                and self._drained()
+            ):
                 self.sample()
                 self.event("every acknowledged job done, queue empty")
                 return "finished"
@@ -191,7 +195,7 @@ class Soak:
 
     def _done_count(self, previous: int) -> int:
         try:
-            return int(self.client.bitcount(f"{RECORDS}:done"))  # type: ignore[arg-type]
+            return int(self.client.bitcount(f"{RECORDS}:done"))
         except RedisError:
             return previous  # Redis restarting
 
@@ -235,7 +239,7 @@ class Soak:
             }
         except RedisError:
             redis = {"down": True}
-        entry = {
+        entry: dict[str, Any] = {
             "t": self.elapsed(),
             "done": self.done,
             "rss_mib": {name: round(value, 1) for name, value in rss.items() if value is not None},
@@ -291,9 +295,9 @@ class Soak:
         )
         self.snapshots.active_at_sigkill = active
         self.snapshots.locks_at_sigkill = {
-            job_id: lock.decode()
+            job_id: lock.decode() if isinstance(lock, bytes) else str(lock)
             for job_id, lock in zip(active, locks, strict=True)
-            if lock  # type: ignore[union-attr]
+            if lock
         }
         self.snapshots.victim_pid = victim.pid
         self.event("runner SIGKILLed", runner=victim.name, pid=victim.pid, active_jobs=len(active))
@@ -315,7 +319,7 @@ class Soak:
         done_not_acked = set_bits(without(done, acked))
         resent = sorted({seq for summary in producers for seq in summary["resent"]})
         twice = runs_twice(self.client, self.snapshots)
-        failed = int(self.client.zcard(f"{PREFIX}:soak:failed"))  # type: ignore[arg-type]
+        failed = int(self.client.zcard(f"{PREFIX}:soak:failed"))
         logs = count_log_lines({runner.name: runner.log for runner in self.runners})
         logs["lock_lost_jobs_run_twice"] = sorted(
             {job_id for job_id in logs["lock_lost_job_ids"]}
@@ -428,9 +432,12 @@ def main(argv: list[str] | None = None) -> int:
     write_rss_chart(out.with_suffix(".png"), result)
     print(summary(result))
     print(f"wrote {out} and {out.with_suffix('.png')}; the logs are in {work}")
-    return (
-        0 if result["jobs_lost"] == 0 and not result["runs_twice"]["by_cause"]["unexplained"] else 1
+    proven = (
+        result["outcome"] == "finished"
+        and result["jobs_lost"] == 0
+        and not result["runs_twice"]["by_cause"]["unexplained"]
     )
+    return 0 if proven else 1
 
 
 if __name__ == "__main__":
