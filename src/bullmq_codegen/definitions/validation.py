@@ -23,7 +23,7 @@ from pydantic_core import ErrorDetails
 from typing_extensions import is_typeddict
 
 from ..errors import Problem
-from .connection import ConnectionSpec, RedisConnectionOptions
+from .connection import ConnectionSpec, RedisConnectionOptions, sentinel_problems
 from .inapplicable import INAPPLICABLE_WORKER_OPTIONS
 from .moves import drained_queues, moved_problems
 from .naming import name_problem, snake_case
@@ -153,7 +153,9 @@ def _connection_problems(connection: object) -> list[Problem]:
                     f"not {scheme + '://' if scheme else 'no scheme'}"
                 )
             ]
-    return []
+        return []
+    options = typing.cast("Mapping[str, object]", connection)  # validated: options
+    return [Problem(issue, key="connection") for issue in sentinel_problems(options)]
 
 
 def _name_problems(queues: Mapping[object, object]) -> list[Problem]:
