@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -36,8 +35,9 @@ from redis.exceptions import RedisError
 
 from bullmq_codegen.testing import RedisServer, find_redis_server
 
-from ..harness import ROOT, environment_info
+from ..harness import ROOT
 from .analysis import RECORDS, Snapshots, count_log_lines, either, runs_twice, set_bits, without
+from .environment import checkout, environment
 from .processes import Child, child_env, rss_mib
 from .summary import rss_summary, summary, write_rss_chart
 
@@ -108,15 +108,7 @@ class Soak:
         shutil.copytree(
             SOAK / "soakjobs", self.root / "soakjobs", ignore=shutil.ignore_patterns("__pycache__")
         )
-        code: Path | None = None
-        if self.args.code:
-            code = self.root / "code"
-            code.mkdir()
-            archive = subprocess.run(
-                ["git", "archive", self.args.code, "src"], cwd=ROOT, capture_output=True, check=True
-            )
-            subprocess.run(["tar", "-x", "-C", str(code)], input=archive.stdout, check=True)
-            code = code / "src"
+        code = checkout(self.args.code, self.root / "code") if self.args.code else None
         self.redis.start()
         self.env = child_env(self.redis.url, PREFIX, self.args.concurrency, self.root, code)
         generate = [sys.executable, "-m", "bullmq_codegen", "generate", "-c", "soakjobs/jobs.py"]
@@ -358,48 +350,6 @@ class Soak:
             "rss": rss_summary(self.samples, self.args.jobs),
             "samples": self.samples,
         }
-
-
-def environment(redis_executable: str, args: argparse.Namespace) -> dict[str, Any]:
-    """What the soak ran on, and with which settings."""
-    info = environment_info(redis_executable, None)
-    del info["node"], info["node_bullmq"]
-
-    def git(*command: str) -> str:
-        return subprocess.run(
-            ["git", *command], cwd=ROOT, capture_output=True, text=True, check=False
-        ).stdout.strip()
-
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return {
-        **info,
-        "cpu": model,
-        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "load_average_at_start": os.getloadavg(),
-        "commit": git("rev-parse", "--short", args.code or "HEAD"),
-        "code": f"committed at {args.code}"
-        if args.code
-        else "working tree (uncommitted changes included)",
-        "worker_maintenance_last_commit": git(
-            "log",
-            "-1",
-            "--format=%h %s",
-            args.code or "HEAD",
-            "--",
-            "src/bullmq_codegen/runtime/worker/maintenance.py",
-        ),
-        "settings": {
-            key: (str(value) if isinstance(value, Path) else value)
-            for key, value in vars(args).items()
-        },
-    }
 
 
 def main(argv: list[str] | None = None) -> int:
