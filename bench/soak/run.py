@@ -49,9 +49,10 @@ PUBLISHED_JOBS = 1_000_000
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m bench soak", description=__doc__.splitlines()[0]
+        prog="python -m bench soak",
+        description=" ".join(__doc__.split("\n\n")[0].split()).replace("``", "'"),
     )
-    parser.add_argument("--jobs", type=int, default=1_000_000)
+    parser.add_argument("--jobs", type=int, default=1_000_000, help="how many jobs in all")
     parser.add_argument("--runners", type=int, default=2, help="workers start processes")
     parser.add_argument("--producers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=50, help="each runner's worker")
