@@ -217,6 +217,7 @@ async def test_a_paused_process_is_not_a_blocked_loop(ops_root: Path, ops: Modul
         process.signal(signal.SIGCONT)
 
         async def lag_seen() -> bool:
+            assert "event loop blocked" not in process.log, process.log
             return "event loop lagged" in process.log
 
         await eventually(lag_seen, timeout=10)

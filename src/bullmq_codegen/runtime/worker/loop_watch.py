@@ -178,15 +178,19 @@ class LoopWatch:
     def _watch(self) -> None:
         """In the watching thread: tell a block as soon as it passes each threshold.
 
-        A block is one this thread itself watched for half the threshold or more:
-        after the whole process stood still (paused, or starved of CPU), the first
-        look finds an old beat, but the loop turns again soon after.
+        A block is one this thread itself watched, look after look, for half the
+        threshold or more: when the whole process stood still (paused, or starved of
+        CPU), this thread's looks stop too, and the first look after finds an old
+        beat though the loop turns again soon after.
         """
-        beat_seen, first_seen = self._beat, time.monotonic()
+        beat_seen = self._beat
+        first_seen = last_look = time.monotonic()
         while not self._stop.wait(self._tick):
             with self._guard:
                 now = time.monotonic()
-                if self._beat != beat_seen:
+                regular = now - last_look < self.blocked / 2
+                last_look = now
+                if self._beat != beat_seen or not regular:
                     beat_seen, first_seen = self._beat, now
                 still = now - self._beat
                 if still < self.blocked or now - first_seen < self.blocked / 2:
