@@ -108,11 +108,6 @@ class LoopWatch:
         """The largest lag of the loop over the last ten seconds or so (seconds)."""
         return max(self._lag)
 
-    @property
-    def blocked_now(self) -> LoopBlock | None:
-        """The block under way, as far as the watching thread saw it."""
-        return self._current
-
     def recently_blocked(self, within: float) -> bool:
         """Whether a block ended less than ``within`` seconds ago (or lasts)."""
         last = self.last_block
