@@ -1,5 +1,6 @@
 """Fixtures of the dashboard tests: the dashboard case generated and imported against the
-suite's Redis, and a flag file that makes its mail jobs fail while it exists."""
+suite's Redis, a flag file that makes its mail jobs fail while it exists, the dashboard app as an
+in-process HTTP client, and bullmq-py's own Queue on ``mail``."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
+import httpx
 import pytest
+from bullmq import Queue
 
 from bullmq_codegen import BullMQCodeGen
+from bullmq_codegen.dashboard import create_app
 from bullmq_codegen.testing import RedisSource
 
 from ..helpers import import_fresh, purge_modules
@@ -42,3 +47,23 @@ async def case(case_root: Path, redis_env: RedisSource) -> AsyncIterator[ModuleT
     yield package
     await package.close_connections()
     purge_modules("dashcase")
+
+
+def client_of(app: Any, base: str = "http://dash") -> httpx.AsyncClient:
+    """An HTTP client of ``app`` (in-process ASGI; Redis is the real one)."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base)
+
+
+@pytest.fixture
+async def dash(case: ModuleType) -> AsyncIterator[httpx.AsyncClient]:
+    """The dashboard of the case, as a client."""
+    async with client_of(create_app(case.queues.runtime)) as client:
+        yield client
+
+
+@pytest.fixture
+async def raw_mail(redis_env: RedisSource, prefix: str) -> AsyncIterator[Queue]:
+    """bullmq-py's own Queue on ``mail``: adds jobs as an older deploy (or Node) would."""
+    queue = Queue("mail", {"connection": redis_env.url, "prefix": prefix})
+    yield queue
+    await queue.close()

@@ -4,10 +4,8 @@ actions behind confirmation and CSRF, the token, read-only mode, mounting, the c
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import httpx
 import pytest
@@ -22,24 +20,7 @@ from bullmq_codegen.dashboard.security import CSRF_COOKIE
 from bullmq_codegen.testing import RedisSource
 
 from ..helpers import eventually
-
-
-def client_of(app: Any, base: str = "http://dash") -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base)
-
-
-@pytest.fixture
-async def dash(case: ModuleType) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_of(create_app(case.queues.runtime)) as client:
-        yield client
-
-
-@pytest.fixture
-async def raw_mail(redis_env: RedisSource, prefix: str) -> AsyncIterator[Queue]:
-    """bullmq-py's own Queue on ``mail``: adds jobs as an older deploy (or Node) would."""
-    queue = Queue("mail", {"connection": redis_env.url, "prefix": prefix})
-    yield queue
-    await queue.close()
+from .conftest import client_of
 
 
 async def failed_mail(case: ModuleType, fail_flag: Path) -> str:
@@ -228,7 +209,10 @@ async def test_the_token_is_required_on_every_request(case: ModuleType) -> None:
         assert ok.status_code == 200
         login = await dash.get("/queues/mail?state=failed&token=s3cret-token")
         assert login.status_code == 303
-        assert login.headers["location"] == "http://dash/queues/mail?state=failed"
+        assert login.headers["location"] == "/queues/mail?state=failed"  # a path: proxies
+        dash.cookies.clear()
+        odd = await dash.get("/queues/mail/jobs/a%2Fb%3F?token=s3cret-token")
+        assert odd.headers["location"] == "/queues/mail/jobs/a%2Fb%3F"  # as it was asked
         assert (await dash.get("/queues/mail")).status_code == 200  # the cookie carries it
     assert not await case.mail_queue.is_paused()
 

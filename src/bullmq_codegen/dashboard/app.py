@@ -20,7 +20,7 @@ import secrets as random_secrets
 from collections.abc import AsyncGenerator, Mapping
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from redis.exceptions import RedisError
@@ -40,13 +40,14 @@ from ..runtime.registry import Runtime
 from ..runtime.scheduler_view import list_schedulers
 from .actions import ACTIONS, CLEANABLE, Action, ActionRequest
 from .display import percent, sparkline_points
+from .fields import pretty_json
 from .guard import TokenGuard
-from .jobs import STATES, moment, read_job, read_queue_page
+from .jobs import STATES, UnreadableJobError, find_job, moment, read_job, read_queue_page
 from .kinds import JobKinds
 from .overview import read_overview
 from .security import CSRF_COOKIE, CSRF_FIELD, new_csrf, valid_csrf
 
-__all__ = ["build_app"]
+__all__ = ["build_app", "path_of"]
 
 _HERE = Path(__file__).parent
 PAGE_SIZE = 25
@@ -79,6 +80,7 @@ class Dashboard:
         )
         environment.filters["moment"] = moment
         environment.filters["percent"] = percent
+        environment.filters["pretty"] = pretty_json
         helpers: dict[str, Any] = {"sparkline": sparkline_points, "path_for": _path_for}
         environment.globals.update(helpers)
         self.templates = Jinja2Templates(env=environment)
@@ -113,6 +115,15 @@ class Dashboard:
         """A page that says what went wrong."""
         return self.render(request, "message.html", {"title": title, "text": text}, status=status)
 
+    def unreadable(self, request: Request, error: UnreadableJobError) -> Response:
+        """The page of a job hash the runtime cannot read, with the way to remove it."""
+        remove = None
+        if error.job_id is not None and not self.read_only:
+            path = path_of(request, "confirm", queue=error.queue, action="remove")
+            remove = f"{path}?{urlencode({'job': error.job_id})}"
+        context = {"title": "Unreadable job", "text": f"{error}.", "remove": remove}
+        return self.render(request, "message.html", context, status=500)
+
     def queue_name(self, request: Request) -> str | None:
         """The queue the path names, if it is one of the definitions'."""
         name = str(request.path_params["queue"])
@@ -131,10 +142,8 @@ class Dashboard:
         if name is None:
             return self.message(request, 404, "No such queue", _unknown_queue(request, self.kinds))
         wanted = request.query_params.get("id", "").strip()
-        if wanted:
-            snapshot = await QueueHandle(self.runtime, name).get_job(wanted)
-            if snapshot is not None:
-                return _see_other(request.url_for("job", queue=name, job_id=wanted))
+        if wanted and await find_job(self.runtime, name, wanted) is not None:
+            return _see_other(path_of(request, "job", queue=name, job_id=wanted))
         state = request.query_params.get("state", "waiting")
         if state not in STATES:
             return self.message(
@@ -226,12 +235,17 @@ class Dashboard:
         return self.render(request, "done.html", {"action": action, "target": asked, "done": done})
 
 
+def path_of(request: Request, name: str, /, **params: Any) -> str:
+    """The path of route ``name`` where the app is mounted, its parameters percent-encoded (a
+    job id may hold ``/``, ``?``, ``#``, ``%`` or ``..``). A path, not a URL: it works behind
+    proxies that rewrite the host name or end TLS."""
+    quoted = {key: quote(str(value), safe="") for key, value in params.items()}
+    return request.url_for(name, **quoted).path
+
+
 @pass_context
 def _path_for(context: Mapping[str, Any], name: str, /, **params: Any) -> str:
-    """The path of route ``name`` where the app is mounted (relative to the host: works behind
-    proxies that rewrite the host name)."""
-    request = cast("Request", context["request"])
-    return request.url_for(name, **params).path
+    return path_of(cast("Request", context["request"]), name, **params)
 
 
 def _asked(action: Action, target: ActionRequest, fields: dict[str, str]) -> ActionRequest | str:
@@ -265,8 +279,8 @@ def _int(raw: str | None) -> int:
         return 0
 
 
-def _see_other(url: object) -> Response:
-    return Response(status_code=303, headers={"Location": str(url)})
+def _see_other(path: str) -> Response:
+    return Response(status_code=303, headers={"Location": path})
 
 
 def _unknown_queue(request: Request, kinds: JobKinds) -> str:
@@ -308,9 +322,16 @@ def build_app(
         text = f"Redis did not answer ({type(error).__name__}); the page retries on reload."
         return dashboard.message(request, 503, "Redis unreachable", text)
 
+    async def unreadable(request: Request, error: Exception) -> Response:
+        return dashboard.unreadable(request, cast("UnreadableJobError", error))
+
     return Starlette(
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
-        exception_handlers={RedisError: redis_failed, OSError: redis_failed},
+        exception_handlers={
+            RedisError: redis_failed,
+            OSError: redis_failed,
+            UnreadableJobError: unreadable,
+        },
     )

@@ -19,7 +19,7 @@ from ..contract.loading import payload_json_schema, result_json_schema
 from ..payloads import decode_json
 from ..runtime.results import ResultType
 
-__all__ = ["Field", "TypedValue", "read_payload", "read_result", "summary"]
+__all__ = ["Field", "TypedValue", "pretty_json", "read_payload", "read_result", "summary"]
 
 _SUMMARY_LENGTH = 120
 
@@ -52,15 +52,20 @@ class TypedValue:
     """Pydantic's error when the stored value no longer validates against today's type."""
 
 
-def _pretty(value: object) -> str:
+def pretty_json(value: object) -> str:
+    """``value`` as indented JSON, its text as written (no ``\\u`` escapes; the page escapes
+    HTML)."""
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
 
 
 def _rows(schema: Mapping[str, Any], stored: object) -> list[Field]:
+    """Field by field; none for a value that is not an object (shown whole instead)."""
+    if not isinstance(stored, dict):
+        return []
     defs = cast("Mapping[str, Any]", schema.get("$defs", {}))
     reader = SchemaReader({name: name for name in defs})
     properties = cast("Mapping[str, Mapping[str, Any]]", schema.get("properties", {}))
-    values = cast("dict[str, object]", stored) if isinstance(stored, dict) else {}
+    values = cast("dict[str, object]", stored)
     rows = [
         Field(
             name=name,
@@ -72,7 +77,9 @@ def _rows(schema: Mapping[str, Any], stored: object) -> list[Field]:
         for name, node in properties.items()
     ]
     rows.extend(
-        Field(name=name, type="", description="not in the schema", value=_pretty(v), present=True)
+        Field(
+            name=name, type="", description="not in the schema", value=pretty_json(v), present=True
+        )
         for name, v in values.items()
         if name not in properties
     )
@@ -83,14 +90,14 @@ def read_payload(schema: type[BaseModel] | None, data_json: str) -> TypedValue:
     """The stored data of a job, field by field, checked against ``schema``."""
     stored = decode_json(data_json)
     if schema is None:
-        return TypedValue("", [], _pretty(stored), None)
+        return TypedValue("", [], pretty_json(stored), None)
     error: str | None = None
     try:
         schema.model_validate_json(data_json)
     except ValidationError as invalid:
         error = str(invalid)
     return TypedValue(
-        schema.__name__, _rows(payload_json_schema(schema), stored), _pretty(stored), error
+        schema.__name__, _rows(payload_json_schema(schema), stored), pretty_json(stored), error
     )
 
 
@@ -107,7 +114,7 @@ def read_result(result: ResultType[Any], return_json: str) -> TypedValue:
     fields: list[Field] = []
     if isinstance(hint, type) and issubclass(hint, BaseModel):
         fields = _rows(result_json_schema(hint), stored)
-    return TypedValue(name, fields, _pretty(stored), error)
+    return TypedValue(name, fields, pretty_json(stored), error)
 
 
 def summary(data_json: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from starlette.requests import HTTPConnection
 from starlette.responses import PlainTextResponse, Response
@@ -41,8 +41,10 @@ class TokenGuard:
                 for k, v in parse_qsl(scope.get("query_string", b"").decode())
                 if k != "token"
             ]
-            location = connection.url.replace(query=urlencode(query))
-            response = Response(status_code=303, headers={"Location": str(location)})
+            # a path, not a URL: behind a proxy that ends TLS, http://... would leave https
+            raw_path = scope.get("raw_path") or quote(connection.url.path).encode()
+            location = raw_path.decode("latin-1") + (f"?{urlencode(query)}" if query else "")
+            response = Response(status_code=303, headers={"Location": location})
             response.set_cookie(
                 TOKEN_COOKIE,
                 self.token,

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, get_args
 
+from redis.exceptions import ResponseError
+
 from ..runtime.control import ListableState, list_jobs
 from ..runtime.queue import JobSnapshot, JobState, QueueHandle
-from .fields import TypedValue, read_payload, read_result, summary
+from .fields import TypedValue, pretty_json, read_payload, read_result, summary
 from .kinds import JobKinds
 
 if TYPE_CHECKING:
@@ -20,6 +22,8 @@ __all__ = [
     "JobRow",
     "JobView",
     "QueuePage",
+    "UnreadableJobError",
+    "find_job",
     "moment",
     "read_job",
     "read_queue_page",
@@ -99,7 +103,14 @@ async def read_queue_page(
     total: int,
 ) -> QueuePage:
     """The jobs of ``queue`` in ``state`` from position ``start``, newest first."""
-    snapshots = await list_jobs(runtime.context(queue), state, start=start, count=count)
+    try:
+        snapshots = await list_jobs(runtime.context(queue), state, start=start, count=count)
+    except (ValueError, TypeError) as error:
+        text = (
+            f"A {state} job of queue {queue} is not stored as BullMQ stores jobs "
+            f"({_why(error)}), so this page cannot be listed; open the job by its id to remove it"
+        )
+        raise UnreadableJobError(text, queue=queue, job_id=None) from error
     return QueuePage(
         queue=queue,
         state=state,
@@ -135,11 +146,40 @@ class JobView:
         return self.payload.error is not None
 
 
+class UnreadableJobError(Exception):
+    """A job hash in a form BullMQ never stores (``opts`` that is not JSON, a timestamp that is
+    not a number): another writer's, which the runtime cannot read."""
+
+    def __init__(self, text: str, *, queue: str, job_id: str | None) -> None:
+        super().__init__(text)
+        self.queue = queue
+        self.job_id = job_id
+        """The job, when known (a job page); ``None`` for a queue page."""
+
+
+def _why(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+async def find_job(runtime: Runtime, queue: str, job_id: str) -> JobSnapshot | None:
+    """Job ``job_id`` of ``queue`` as stored, or ``None`` when there is none: an id that names
+    another key of the queue (``events``, ``id``, a job's ``logs``) is no job either."""
+    try:
+        return await QueueHandle(runtime, queue).get_job(job_id)
+    except ResponseError as error:
+        if str(error).startswith("WRONGTYPE"):
+            return None
+        raise
+    except (ValueError, TypeError) as error:
+        text = f"Job {job_id} of queue {queue} is not stored as BullMQ stores jobs ({_why(error)})"
+        raise UnreadableJobError(text, queue=queue, job_id=job_id) from error
+
+
 async def read_job(runtime: Runtime, kinds: JobKinds, queue: str, job_id: str) -> JobView | None:
     """Job ``job_id`` of ``queue`` with its payload and result typed; ``None`` when there is
     none."""
     handle = QueueHandle(runtime, queue)
-    snapshot = await handle.get_job(job_id)
+    snapshot = await find_job(runtime, queue, job_id)
     if snapshot is None:
         return None
     state = await handle.get_job_state(job_id)
@@ -160,7 +200,7 @@ async def read_job(runtime: Runtime, kinds: JobKinds, queue: str, job_id: str) -
         result = (
             read_result(kind.result, snapshot.return_json)
             if kind is not None
-            else TypedValue("", [], json.dumps(snapshot.return_value, indent=2), None)
+            else TypedValue("", [], pretty_json(snapshot.return_value), None)
         )
     delay = int(snapshot.opts.get("delay") or 0)
     timestamps = [
@@ -177,7 +217,9 @@ async def read_job(runtime: Runtime, kinds: JobKinds, queue: str, job_id: str) -
         known=kind is not None,
         payload=payload,
         result=result,
-        options=json.dumps(snapshot.opts, indent=2, sort_keys=True, default=str),
+        options=json.dumps(
+            snapshot.opts, indent=2, sort_keys=True, default=str, ensure_ascii=False
+        ),
         logs=[str(line) for line in logs],
         log_count=int(log_count),
         timestamps=timestamps,
