@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,11 +19,13 @@ import pytest
 
 from bullmq_codegen.testing import RedisSource
 
+from ..helpers import eventually
+
 STATUS = [sys.executable, "-m", "bullmq_codegen", "status", "--config", "dashcase/jobs.py"]
 
 
-def terminal_env() -> dict[str, str]:
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "200", "LINES": "40"}
+def terminal_env(columns: int) -> dict[str, str]:
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": "40"}
     env.pop("NO_COLOR", None)
     return env
 
@@ -29,10 +33,10 @@ def terminal_env() -> dict[str, str]:
 class Terminal:
     """A command whose stdin, stdout and stderr are a pseudo-terminal."""
 
-    def __init__(self, args: list[str], cwd: Path) -> None:
+    def __init__(self, args: list[str], cwd: Path, *, columns: int = 200) -> None:
         self.master, slave = pty.openpty()
         self.process = subprocess.Popen(
-            args, cwd=cwd, env=terminal_env(), stdin=slave, stdout=slave, stderr=slave
+            args, cwd=cwd, env=terminal_env(columns), stdin=slave, stdout=slave, stderr=slave
         )
         os.close(slave)
         self.screen = b""
@@ -73,12 +77,21 @@ async def test_status_prints_the_table_in_a_terminal_and_exits_0(
 ) -> None:
     await case.enqueue_send_mail({"to": "a@example.com", "subject": "x"})
     await case.reports_queue.pause()
-    terminal = Terminal(STATUS, case_root)
-    assert terminal.wait() == 0, terminal.text
+    async with case.create_workers(queues=["mail"]):
+        await eventually(lambda: _alive(case), timeout=30)
+        terminal = Terminal(STATUS, case_root, columns=80)  # a terminal as it opens
+        assert terminal.wait() == 0, terminal.text
     shown = terminal.text
     assert "\x1b[" in shown  # a terminal: Rich styles the table
-    for text in ("queue", "waiting", "failure rate", "workers alive", "mail", "reports (paused)"):
+    assert "…" not in shown, shown  # nothing cut short: every name and heading whole
+    for text in ("queue", "wait", "fail rate", "workers alive", "mail", "reports (paused)"):
         assert text in shown, shown
+    assert re.search(rf"mail +{socket.gethostname()} +{os.getpid()} +3 +running", shown), shown
+
+
+async def _alive(case: ModuleType) -> bool:
+    health = await case.get_worker_health()
+    return bool(health["queues"]["mail"]["alive"])
 
 
 async def test_status_watch_follows_the_queues_until_ctrl_c(

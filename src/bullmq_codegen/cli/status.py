@@ -15,7 +15,7 @@ from .common import ConfigOption, OutOption, fail, report, say
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from rich.table import Table
+    from rich.console import Group
 
     from ..dashboard.overview import Overview
     from ..runtime.registry import Runtime
@@ -96,32 +96,44 @@ async def _show(runtime: Runtime, *, watch: bool, interval: float, as_json: bool
         await runtime.close()
 
 
-def _table(overview: Overview) -> Table:
+def _table(overview: Overview) -> Group:
+    """The queues, then the workers alive on them: readable in an 80-column terminal."""
+    from rich import box
+    from rich.console import Group
     from rich.table import Table
+    from rich.text import Text
 
     from ..dashboard.display import percent
     from ..dashboard.jobs import moment
 
-    table = Table(title=f"queues at {moment(overview.checked_at)}", title_justify="left")
-    for heading in (
-        "queue",
-        "waiting",
-        "active",
-        "delayed",
-        "prioritized",
-        "completed",
-        "failed",
-        "last hour (done/failed)",
-        "failure rate",
-        "workers alive",
-    ):
-        table.add_column(
-            heading, justify="left" if heading.startswith(("queue", "workers")) else "right"
+    queues = Table(
+        title=f"queues at {moment(overview.checked_at)}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=0,
+    )
+    longest = max((len(queue.name) for queue in overview.queues), default=5)
+    queues.add_column("queue", min_width=longest, overflow="fold")
+    for heading in ("wait", "active", "delay", "prio", "done", "failed", "workers"):
+        queues.add_column(heading, justify="right", min_width=len(heading))
+    queues.add_column("last hour", justify="right")
+    queues.add_column("fail rate", justify="right")
+    workers = Table(
+        title="workers alive",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=(0, 1, 0, 0),
+    )
+    for heading in ("queue", "host", "pid", "concurrency", "state"):
+        workers.add_column(
+            heading, justify="right" if heading in ("pid", "concurrency") else "left"
         )
     for queue in overview.queues:
         counts = queue.counts
         hour = f"{queue.completed_last_hour}/{queue.failed_last_hour}"
-        table.add_row(
+        queues.add_row(
             queue.name + (" (paused)" if queue.paused else ""),
             str(counts.waiting + counts.paused),
             str(counts.active),
@@ -129,11 +141,17 @@ def _table(overview: Overview) -> Table:
             str(counts.prioritized),
             str(counts.completed),
             str(counts.failed),
-            hour if queue.metrics_recorded else f"{hour} since start",
+            str(len(queue.alive)),
+            hour if queue.metrics_recorded else f"{hour}*",
             percent(queue.failure_rate),
-            "\n".join(
-                f"{w['host']} pid {w['pid']} concurrency {w['concurrency']}" for w in queue.alive
-            )
-            or "none",
         )
-    return table
+        for worker in queue.alive:
+            workers.add_row(
+                queue.name,
+                worker["host"],
+                str(worker["pid"]),
+                str(worker["concurrency"]),
+                worker["state"],
+            )
+    note = Text("last hour: completed/failed (*: since the workers started, no BullMQ metrics)")
+    return Group(queues, note, workers) if workers.row_count else Group(queues, note)
