@@ -21,12 +21,16 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import cast
 
 import pytest
+from pydantic import BaseModel
 from redis import Redis
 
 from bullmq_codegen import DefinitionError, Job, create_queue_config
+from bullmq_codegen.runtime import Producer, Runtime
 from bullmq_codegen.runtime.connection import SENTINEL_CHECK_SECONDS, describe_connection
+from bullmq_codegen.runtime.routes import JobRoute
 from bullmq_codegen.testing import find_redis_server, free_port
 from bullmq_codegen.testing.sentinel import SentinelDeployment
 
@@ -285,6 +289,70 @@ async def _until_all_ran_or_idle(acked: set[int], ran: Counter[int], idle: float
             return
         assert now < deadline, f"{missing} acknowledged jobs still running after 120 s"
         await asyncio.sleep(0.2)
+
+
+class _Number(BaseModel):
+    number: int
+
+
+def _connections_from_us(deployment: SentinelDeployment) -> dict[str, int]:
+    """Client address → port of the sentinel it is connected to (not the sentinels' links to
+    each other, nor this question's)."""
+    found: dict[str, int] = {}
+    for sentinel in deployment.sentinels:
+        with Redis(port=sentinel.port, decode_responses=True) as asking:
+            clients = cast("list[dict[str, str]]", asking.client_list())
+        found.update(
+            (client["addr"], sentinel.port)
+            for client in clients
+            if not client["name"].startswith("sentinel-") and client["cmd"] != "client|list"
+        )
+    return found
+
+
+async def test_a_process_watches_the_sentinels_once_whatever_its_queue_count(
+    deployment: SentinelDeployment, prefix: str
+) -> None:
+    """Each worker and event reader has a connection of its own, and each used to ask the
+    sentinels every SENTINEL_CHECK_SECONDS over a connection of its own: a process with many
+    queues kept that many connections to the sentinels and polled them that many times."""
+    queues = [f"q{index}" for index in range(8)]
+
+    async def double(job: Job[_Number]) -> int:
+        return job.payload.number * 2
+
+    config = create_queue_config(
+        queues={
+            queue: {"workers": {f"{queue}_job": {"schema": _Number, "processor": double}}}
+            for queue in queues
+        },
+        connection={"sentinels": deployment.addresses, "service": deployment.service},
+        prefix=prefix,
+    )
+    runtime = Runtime(config)
+    routes = [JobRoute(queue=q, name=f"{q}_job", schema=_Number, processor=double) for q in queues]
+    before = _connections_from_us(deployment)  # other tests' clients
+    async with runtime.workers(routes):
+        jobs = [
+            await Producer(runtime.queue(queue), f"{queue}_job", _Number).enqueue(
+                _Number(number=n), {}
+            )
+            for n, queue in enumerate(queues)
+        ]  # every worker's connection, every queue's event reader, then every wait
+        assert [await job.wait_until_finished(timeout=20) for job in jobs] == [
+            n * 2 for n in range(len(queues))
+        ]
+        opened = _connections_from_us(deployment).items() - before.items()
+    await runtime.close()
+    # one watch for the 17 clients of 8 queues: at most its check and one question when they
+    # connect, on a sentinel (several, if one did not know a healthy master)
+    per_sentinel = Counter(port for _address, port in opened)
+    assert max(per_sentinel.values()) <= 2, opened
+
+    async def all_closed() -> bool:
+        return not _connections_from_us(deployment).items() & opened
+
+    await eventually(all_closed)  # closed with the runtime
 
 
 def test_describe_connection_shows_the_sentinels_without_secrets() -> None:

@@ -11,26 +11,27 @@ Two kinds of client, both with ``decode_responses=True`` as bullmq requires:
   timeout is 5 s.
 
 With Redis Sentinel (``sentinels`` and ``service`` in the options) both take their
-connections from redis-py's ``SentinelConnectionPool``: each new connection asks
-the sentinels where the master is, and a connection to a master that was demoted
-(``READONLY``) or lost is dropped, so the next one goes to the new master.
+connections from a :class:`~.sentinel_pool.SentinelPool` (redis-py's
+``SentinelConnectionPool``, with one watch of the sentinels per event loop): each
+new connection asks the sentinels where the master is, and a connection to a
+master that was demoted (``READONLY``), lost, or replaced is dropped, so the next
+one goes to the new master.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
-from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import BusyLoadingError, RedisError
+from redis.exceptions import BusyLoadingError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ..definitions.connection import ConnectionSpec
+from .sentinel_pool import SENTINEL_CHECK_SECONDS, SentinelPool
 
 __all__ = [
     "MAX_BLOCK_SECONDS",
@@ -40,9 +41,6 @@ __all__ = [
     "describe_connection",
     "is_connection_error",
 ]
-
-SENTINEL_CHECK_SECONDS = 0.25
-"""How often a client of Redis Sentinel asks the sentinels which server is the master."""
 
 MAX_BLOCK_SECONDS = 10.0
 """Longest ``BZPOPMIN`` a worker issues; a dead connection is noticed within it."""
@@ -81,60 +79,6 @@ def _client(spec: ConnectionSpec, **overrides: Any) -> Redis:
     return Redis(**settings)
 
 
-class _SentinelPool(SentinelConnectionPool):
-    """A pool of connections to the master the sentinels name.
-
-    redis-py asks the sentinels only when it opens a connection, and a connection
-    to a master that the sentinels replaced stays open until that server says
-    ``READONLY`` or drops it: after ``SENTINEL FAILOVER`` the old master takes writes
-    for about ten more seconds, then loses them when it turns replica. So while the
-    pool is in use it asks the sentinels every :data:`SENTINEL_CHECK_SECONDS` and, when
-    they name another master, closes every connection to the old one, those in use
-    too (their commands in flight fail with a ``ConnectionError``; the next ones go
-    to the new master). It also closes its connections to the sentinels when its
-    client closes.
-    """
-
-    _watcher: asyncio.Task[None] | None = None
-
-    async def get_connection(self, *args: Any, **kwargs: Any) -> Any:
-        if self._watcher is None or self._watcher.done():
-            self._watcher = asyncio.get_running_loop().create_task(self._watch())
-        return await super().get_connection(*args, **kwargs)  # type: ignore[no-untyped-call]  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
-
-    async def _watch(self) -> None:
-        manager: Sentinel = self.sentinel_manager
-        while True:
-            await asyncio.sleep(SENTINEL_CHECK_SECONDS)
-            named = await _master_named(manager, str(self.service_name))  # pyright: ignore[reportUnknownArgumentType]
-            if named is not None and self.master_address not in (None, named):
-                self.master_address = named
-                await SentinelConnectionPool.disconnect(self, inuse_connections=True)
-
-    async def disconnect(self, inuse_connections: bool = True) -> None:
-        await super().disconnect(inuse_connections)
-        if inuse_connections:  # closing, not just dropping idle connections to an old master
-            if self._watcher is not None and self._watcher is not asyncio.current_task():
-                self._watcher.cancel()
-            self._watcher = None
-            manager: Sentinel = self.sentinel_manager
-            await manager.aclose()
-
-
-async def _master_named(manager: Sentinel, service: str) -> tuple[str, int] | None:
-    """The master's address, as the first sentinel that answers names it (``None``: none)."""
-    for sentinel in manager.sentinels:
-        try:
-            reply: Any = await sentinel.execute_command(  # type: ignore[no-untyped-call]  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
-                "SENTINEL", "GET-MASTER-ADDR-BY-NAME", service
-            )
-        except RedisError:  # unreachable, or refusing (a password it wants): ask another
-            continue
-        if isinstance(reply, list | tuple) and len(reply) == 2:  # pyright: ignore[reportUnknownArgumentType]
-            return str(reply[0]), int(reply[1])  # pyright: ignore[reportUnknownArgumentType]
-    return None
-
-
 def _sentinel_client(settings: dict[str, Any]) -> Redis:
     """A client whose connections go to the master of ``settings``' sentinels."""
     sentinels: list[tuple[str, int]] = settings.pop("sentinels")
@@ -149,8 +93,7 @@ def _sentinel_client(settings: dict[str, Any]) -> Redis:
         value = settings.pop(f"sentinel_{key}", None)
         if value is not None:
             asking[key] = value
-    manager = Sentinel(sentinels, sentinel_kwargs=asking)  # type: ignore[no-untyped-call]
-    pool = _SentinelPool(service, manager, **settings)  # type: ignore[no-untyped-call]
+    pool = SentinelPool(service, sentinels, asking, **settings)
     client = Redis(connection_pool=pool, single_connection_client=single)
     client.auto_close_connection_pool = True  # its pool is its own: close it with the client
     return client
