@@ -21,11 +21,11 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from redis import Redis
 
+from .deployment import LocalDeployment, ask, wait_until
 from .redis_server import RedisServer, RedisUnavailableError, find_redis_server, free_port
 
 __all__ = ["LocalCluster", "cluster_tools_missing"]
@@ -41,7 +41,7 @@ def cluster_tools_missing() -> str | None:
     return None
 
 
-class LocalCluster:
+class LocalCluster(LocalDeployment):
     """``masters`` masters with ``replicas`` replicas each, every slot covered."""
 
     def __init__(self, *, masters: int = 3, replicas: int = 1, node_timeout_ms: int = 2000) -> None:
@@ -101,22 +101,6 @@ class LocalCluster:
             node.stop()
         shutil.rmtree(self._directory, ignore_errors=True)
 
-    def __enter__(self) -> LocalCluster:
-        try:
-            self.start()
-        except BaseException:
-            self.cleanup()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.cleanup()
-
     # -- looking ------------------------------------------------------------------------------
 
     @property
@@ -163,9 +147,7 @@ class LocalCluster:
 
     def ask(self, node: RedisServer, *command: str | int) -> Any:
         """``node``'s reply to ``command``."""
-        with self.client(node) as client:
-            reply: Any = client.execute_command(*command)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
-        return reply  # pyright: ignore[reportUnknownVariableType]
+        return ask(node.port, *command)
 
     def command_calls(self, node: RedisServer) -> int:
         """Commands ``node`` has run since its last ``CONFIG RESETSTAT`` (``INFO
@@ -189,7 +171,7 @@ class LocalCluster:
         """``CLUSTER FAILOVER`` on ``replica`` (a manual, loss-free failover): it becomes the
         master of its shard; returns once every live node agrees."""
         self.ask(replica, "CLUSTER", "FAILOVER")
-        self._wait(lambda: self._role(replica) == "master", timeout, "the failover")
+        wait_until(lambda: self._role(replica) == "master", timeout, "the failover")
         self.wait_healthy(timeout)
 
     def kill(self, node: RedisServer) -> None:
@@ -205,7 +187,7 @@ class LocalCluster:
         def replaced() -> bool:
             return all(master != port for _start, _end, master, _replicas in self._slots())
 
-        self._wait(replaced, timeout, f"a replica taking over from {port}")
+        wait_until(replaced, timeout, f"a replica taking over from {port}")
         self.wait_healthy(timeout, skip=dead)
         return self.master_of(before[0])
 
@@ -251,7 +233,7 @@ class LocalCluster:
 
     def wait_healthy(self, timeout: float = 60.0, *, skip: RedisServer | None = None) -> None:
         """Wait until every live node says ``cluster_state:ok`` and agrees who owns the slots."""
-        self._wait(lambda: self._healthy(skip), timeout, "the cluster to be healthy")
+        wait_until(lambda: self._healthy(skip), timeout, "the cluster to be healthy")
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -287,14 +269,6 @@ class LocalCluster:
 
     def _role(self, node: RedisServer) -> str:
         return str(self.ask(node, "ROLE")[0])
-
-    @staticmethod
-    def _wait(done: Callable[[], bool], timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while not done():
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"timed out waiting for {what}")
-            time.sleep(0.1)
 
 
 def _slot_ranges(reply: Any) -> list[tuple[int, int, int, list[int]]]:

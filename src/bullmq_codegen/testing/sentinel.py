@@ -11,25 +11,19 @@ kills the master as a crash would.
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
-from redis import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-
 from ..runtime.resp import hash_reply
+from .deployment import LocalDeployment, ask, wait_until
 from .redis_server import RedisServer, RedisUnavailableError, find_redis_server, free_port
 
 __all__ = ["SentinelDeployment"]
 
 
-class SentinelDeployment:
+class SentinelDeployment(LocalDeployment):
     """One master, ``replicas`` replicas and ``sentinels`` sentinels watching it as ``service``."""
 
     def __init__(
@@ -105,7 +99,7 @@ class SentinelDeployment:
             )
             sentinel.start()
             self.sentinels.append(sentinel)
-        self._wait(self._complete, timeout, "the sentinels did not all see each other")
+        wait_until(self._complete, timeout, "the sentinels to see each other and the replicas")
         self.wait_replicating(timeout)  # a replica promoted before its first sync has nothing
 
     def _server(self, name: str, extra_args: list[str]) -> RedisServer:
@@ -124,7 +118,7 @@ class SentinelDeployment:
         )
 
     def _ask(self, sentinel: RedisServer, *command: str) -> object:
-        return _command(sentinel.port, self.sentinel_password, *command)
+        return ask(sentinel.port, *command, password=self.sentinel_password)
 
     def _complete(self) -> bool:
         for sentinel in self.sentinels:
@@ -170,14 +164,15 @@ class SentinelDeployment:
         After ``SENTINEL FAILOVER`` the old master goes on as a master (taking writes)
         for some seconds before the sentinels turn it into a replica, which drops them.
         """
-        self._wait(self._replicating, timeout, "the servers did not all replicate the master")
+        wait_until(self._replicating, timeout, "every server to replicate the master")
 
     def _replicating(self) -> bool:
         port = self.master_port()
         for server in self.servers:
             if server.running and server.port != port:
                 info = cast(
-                    "dict[str, object]", _command(server.port, self.password, "INFO", "replication")
+                    "dict[str, object]",
+                    ask(server.port, "INFO", "replication", password=self.password),
                 )
                 if (info.get("role"), info.get("master_port"), info.get("master_link_status")) != (
                     "slave",
@@ -188,48 +183,19 @@ class SentinelDeployment:
         return True
 
     def _await_new_master(self, old_port: int, timeout: float) -> int:
-        self._wait(
+        wait_until(
             lambda: self.master_port() != old_port and self._is_master(self.master_port()),
             timeout,
-            f"no replica took over from the master on port {old_port}",
+            f"a replica to take over from the master on port {old_port}",
         )
         return self.master_port()
 
     def _is_master(self, port: int) -> bool:
-        role = cast("list[object]", _command(port, self.password, "ROLE"))
+        role = cast("list[object]", ask(port, "ROLE", password=self.password))
         return role[0] == "master"
-
-    @staticmethod
-    def _wait(ready: Callable[[], bool], timeout: float, failure: str) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            with contextlib.suppress(OSError, RedisConnectionError, RedisTimeoutError):
-                if ready():  # a process not answering yet, or no longer: ask again
-                    return
-            if time.monotonic() > deadline:
-                raise RedisUnavailableError(failure)
-            time.sleep(0.1)
 
     def cleanup(self) -> None:
         """Stop every process and remove the temporary directory."""
         for process in [*self.sentinels, *self.servers]:
             process.cleanup()
         shutil.rmtree(self.directory, ignore_errors=True)
-
-    def __enter__(self) -> SentinelDeployment:
-        try:
-            self.start()
-        except BaseException:
-            self.cleanup()
-            raise
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.cleanup()
-
-
-def _command(port: int, password: str | None, *command: str) -> object:
-    """``command``'s reply from the Redis server or sentinel on ``port``."""
-    with Redis(port=port, password=password, decode_responses=True, socket_timeout=2) as client:
-        reply = cast("object", client.execute_command(*command))  # pyright: ignore[reportUnknownMemberType]
-    return reply
