@@ -58,6 +58,8 @@ async def test_overview_lists_every_queue_with_counts(
     live = await dash.get("/", headers={"X-Dashboard-Live": "1"})
     assert "<html" not in live.text
     assert 'data-queue="mail"' in live.text
+    assert 'rel="icon" href="/static/favicon.svg"' in page.text  # no 404 on every page
+    assert (await dash.get("/static/favicon.svg")).status_code == 200
     gone = await dash.get("/queues/mail/jobs/nope", headers={"X-Dashboard-Live": "1"})
     assert gone.status_code == 404  # the live updater stops; not a server error
 
@@ -162,6 +164,9 @@ async def test_queue_actions_pause_clean_retry_all_promote_all_remove(
     await act("pause")
     assert await case.mail_queue.is_paused()
     assert "paused" in (await dash.get("/queues/mail")).text
+    live = await dash.get("/queues/mail", headers={"X-Dashboard-Live": "1"})
+    assert "data-paused" in live.text  # a page open elsewhere sees it, and offers Resume
+    assert "/queues/mail/confirm/resume" in live.text
     await act("resume")
     assert not await case.mail_queue.is_paused()
     assert "1 failed job(s) of queue mail moved back" in (await act("retry-all")).text

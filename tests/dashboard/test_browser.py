@@ -40,16 +40,10 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def served(
-    case_root: Path, redis_env: RedisSource, fail_flag: Path
-) -> Iterator[tuple[str, RunnerProcess]]:
-    """Workers (``workers start``) and the dashboard (``dashboard --token``) on the case."""
-    env = child_env()
-    port = free_port()
-    workers = RunnerProcess(case_root, env, config="dashcase/jobs.py")
+def serve_dashboard(case_root: Path, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    """``bullmq-codegen dashboard --token`` on the case, as an operator runs it."""
     with (case_root / "dashboard.log").open("wb") as log:
-        dashboard = subprocess.Popen(
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -67,10 +61,31 @@ def served(
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+
+
+@pytest.fixture
+def served(
+    case_root: Path, redis_env: RedisSource, fail_flag: Path
+) -> Iterator[tuple[str, RunnerProcess]]:
+    """Workers (``workers start``) and the dashboard (``dashboard --token``) on the case."""
+    env = child_env()
+    port = free_port()
+    workers = RunnerProcess(case_root, env, config="dashcase/jobs.py")
+    dashboard = serve_dashboard(case_root, env, port)
     yield f"http://127.0.0.1:{port}", workers
     dashboard.terminate()
     dashboard.wait(30)
     workers.stop()
+
+
+@pytest.fixture
+def dashboard_alone(case_root: Path, redis_env: RedisSource) -> Iterator[str]:
+    """The dashboard on the case, without workers."""
+    port = free_port()
+    dashboard = serve_dashboard(case_root, child_env(), port)
+    yield f"http://127.0.0.1:{port}"
+    dashboard.terminate()
+    dashboard.wait(30)
 
 
 async def answering(url: str) -> bool:
@@ -202,3 +217,29 @@ async def test_pages_actions_and_refusals_in_chromium(
     await expect(plain.locator(f'tr[data-job="{failed.id}"]')).to_be_visible()
     await reader.close()
     await context.close()
+
+
+async def test_live_updates_keep_a_selection_being_copied(
+    dashboard_alone: str, browser: object, redis_env: RedisSource, prefix: str
+) -> None:
+    from playwright.async_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+    base = dashboard_alone
+    await eventually(lambda: answering(base + "/"), timeout=60, interval=0.2)
+    raw = Queue("mail", {"connection": redis_env.url, "prefix": prefix})
+    job = await raw.add("sendMail", {"to": "a@example.com", "subject": "copy me"}, {"delay": 9_000_000})
+    await raw.close()
+    page = await browser.new_page()
+    await page.goto(f"{base}/queues/mail/jobs/{job.id}?token={TOKEN}")
+    options = page.locator("h2:text-is('Options') + pre")
+    await options.select_text()  # an operator copying the job's options
+    selected = await page.evaluate("() => String(window.getSelection())")
+    assert "delay" in selected
+    status = page.locator("[data-live-status]")
+    for _ in range(2):  # two live checks go by
+        before = await status.text_content()
+        await expect(status).not_to_have_text(before or "")
+    assert await page.evaluate("() => String(window.getSelection())") == selected
+    await page.close()
