@@ -105,3 +105,19 @@ async def test_a_job_hash_other_writers_left_half_formed_is_named_not_a_server_e
     listing = await dash.get("/queues/mail", params={"state": "delayed"})
     assert listing.status_code == 500
     assert "A delayed job of queue mail is not stored as BullMQ stores jobs" in listing.text
+
+
+async def test_a_huge_payload_makes_a_page_of_kilobytes(
+    dash: httpx.AsyncClient, raw_mail: Queue
+) -> None:
+    big = "x" * 2_000_000
+    job = await raw_mail.add(
+        "sendMail", {"to": "a@example.com", "subject": big}, {"delay": 9_000_000}
+    )
+    page = await dash.get(f"/queues/mail/jobs/{job.id}")
+    assert page.status_code == 200
+    assert len(page.text) < 100_000
+    assert re.search(r"\(1,980,00\d more characters not shown\)", page.text)  # the JSON
+    listing = await dash.get("/queues/mail", params={"state": "delayed"})
+    assert len(listing.text) < 20_000
+    assert "subject=&#34;xxx" in listing.text

@@ -39,7 +39,7 @@ from ..runtime.queue import QueueHandle
 from ..runtime.registry import Runtime
 from ..runtime.scheduler_view import list_schedulers
 from .actions import ACTIONS, CLEANABLE, Action, ActionRequest
-from .display import percent, sparkline_points
+from .display import clip, percent, sparkline_points
 from .fields import pretty_json
 from .guard import TokenGuard
 from .jobs import STATES, UnreadableJobError, find_job, moment, read_job, read_queue_page
@@ -81,6 +81,7 @@ class Dashboard:
         environment.filters["moment"] = moment
         environment.filters["percent"] = percent
         environment.filters["pretty"] = pretty_json
+        environment.filters["clip"] = clip
         helpers: dict[str, Any] = {"sparkline": sparkline_points, "path_for": _path_for}
         environment.globals.update(helpers)
         self.templates = Jinja2Templates(env=environment)

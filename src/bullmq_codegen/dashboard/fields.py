@@ -122,9 +122,14 @@ def summary(data_json: str) -> str:
     characters."""
     stored = decode_json(data_json)
     if isinstance(stored, dict):
-        text = ", ".join(
-            f"{key}={json.dumps(value, ensure_ascii=False)}" for key, value in stored.items()
-        )
+        text = ", ".join(f"{key}={_start(value)}" for key, value in stored.items())
     else:
-        text = json.dumps(stored, ensure_ascii=False)
+        text = _start(stored)
     return text if len(text) <= _SUMMARY_LENGTH else text[: _SUMMARY_LENGTH - 1] + "…"
+
+
+def _start(value: object) -> str:
+    """The start of ``value`` as JSON (a long string is not written out whole to be cut)."""
+    if isinstance(value, str) and len(value) > _SUMMARY_LENGTH:
+        value = value[:_SUMMARY_LENGTH]
+    return json.dumps(value, ensure_ascii=False)
