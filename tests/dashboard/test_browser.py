@@ -229,7 +229,9 @@ async def test_live_updates_keep_a_selection_being_copied(
     base = dashboard_alone
     await eventually(lambda: answering(base + "/"), timeout=60, interval=0.2)
     raw = Queue("mail", {"connection": redis_env.url, "prefix": prefix})
-    job = await raw.add("sendMail", {"to": "a@example.com", "subject": "copy me"}, {"delay": 9_000_000})
+    job = await raw.add(
+        "sendMail", {"to": "a@example.com", "subject": "copy me"}, {"delay": 9_000_000}
+    )
     await raw.close()
     page = await browser.new_page()
     await page.goto(f"{base}/queues/mail/jobs/{job.id}?token={TOKEN}")
