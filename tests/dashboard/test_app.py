@@ -275,3 +275,6 @@ async def test_redis_down_is_a_503_page_that_names_no_address(
             assert page.status_code == 503
             assert "Redis unreachable" in page.text
             assert str(port) not in page.text
+        data = await dash.get("/api/overview")
+        assert data.status_code == 503
+        assert data.json() == {"error": "Redis unreachable", "kind": "ConnectionError"}

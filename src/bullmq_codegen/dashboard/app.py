@@ -302,9 +302,10 @@ def build_app(
     runtime = config if isinstance(config, Runtime) else Runtime(config)
     key = (secret or random_secrets.token_urlsafe(32)).encode()
     dashboard = Dashboard(runtime, read_only=read_only, secret=key)
+    overview_json = Route("/api/overview", dashboard.overview_json, name="overview_json")
     routes = [
         Route("/", dashboard.overview, name="overview"),
-        Route("/api/overview", dashboard.overview_json, name="overview_json"),
+        overview_json,
         Route("/queues/{queue}", dashboard.queue, name="queue"),
         Route("/queues/{queue}/jobs/{job_id:path}", dashboard.job, name="job"),
         Route("/queues/{queue}/confirm/{action}", dashboard.confirm, name="confirm"),
@@ -320,6 +321,9 @@ def build_app(
 
     async def redis_failed(request: Request, error: Exception) -> Response:
         # the error's text can name the host and port: only its kind is shown
+        if request.scope.get("route") is overview_json:  # scripts read JSON, errors too
+            answer = {"error": "Redis unreachable", "kind": type(error).__name__}
+            return JSONResponse(answer, status_code=503, headers={"Cache-Control": "no-store"})
         text = f"Redis did not answer ({type(error).__name__}); the page retries on reload."
         return dashboard.message(request, 503, "Redis unreachable", text)
 
