@@ -4,6 +4,7 @@ actions behind confirmation and CSRF, the token, read-only mode, mounting, the c
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
 
@@ -139,6 +140,13 @@ async def test_retry_asks_first_and_needs_the_csrf_value(
     refused = await dash.post(url, data={"job": job_id, "csrf": forged})
     assert refused.status_code == 403
     assert await case.mail_queue.get_job_state(job_id) == "failed"
+
+    async def endless() -> AsyncIterator[bytes]:  # chunked: no length said
+        for _ in range(1_000):
+            yield b"x" * 1024
+
+    huge = await dash.post(url, content=endless())  # read no further than 64 KiB
+    assert huge.status_code == 413
     dash.cookies.clear()
     confirm = await dash.get(f"/queues/mail/confirm/retry?job={job_id}")
     done = await dash.post(url, data={"job": job_id, "csrf": csrf_of(confirm)})

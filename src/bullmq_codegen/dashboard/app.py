@@ -213,6 +213,8 @@ class Dashboard:
 
     async def act(self, request: Request) -> Response:
         form = await _form(request)
+        if form is None:
+            return self.message(request, 413, "Refused", "An action's form is a few fields.")
         if not valid_csrf(self.secret, request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD)):
             return self.message(
                 request,
@@ -264,13 +266,18 @@ def _asked(action: Action, target: ActionRequest, fields: dict[str, str]) -> Act
     return target
 
 
-async def _form(request: Request) -> dict[str, str]:
+async def _form(request: Request) -> dict[str, str] | None:
     """The fields of an action's form (``application/x-www-form-urlencoded``, as browsers send
-    it; a few fields, so bodies over 64 KiB are not read)."""
+    it); ``None`` for a body over 64 KiB (an action's form has a few fields), which is read no
+    further, whether it says its length or not (chunked)."""
     if int(request.headers.get("content-length") or 0) > _MAX_FORM:
-        return {}
-    body = await request.body()
-    return dict(parse_qsl(body[:_MAX_FORM].decode(errors="replace"), keep_blank_values=True))
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > _MAX_FORM:
+            return None
+    return dict(parse_qsl(body.decode(errors="replace"), keep_blank_values=True))
 
 
 def _int(raw: str | None) -> int:
