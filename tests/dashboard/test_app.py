@@ -226,6 +226,9 @@ async def test_the_token_is_required_on_every_request(case: ModuleType) -> None:
         dash.cookies.clear()
         odd = await dash.get("/queues/mail/jobs/a%2Fb%3F?token=s3cret-token")
         assert odd.headers["location"] == "/queues/mail/jobs/a%2Fb%3F"  # as it was asked
+        dash.cookies.clear()
+        away = await dash.get("http://dash//elsewhere.example/?token=s3cret-token")
+        assert away.headers["location"] == "/elsewhere.example/"  # not //elsewhere: this site
         assert (await dash.get("/queues/mail")).status_code == 200  # the cookie carries it
     assert not await case.mail_queue.is_paused()
 

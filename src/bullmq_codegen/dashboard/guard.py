@@ -43,7 +43,9 @@ class TokenGuard:
             ]
             # a path, not a URL: behind a proxy that ends TLS, http://... would leave https
             raw_path = scope.get("raw_path") or quote(connection.url.path).encode()
-            location = raw_path.decode("latin-1") + (f"?{urlencode(query)}" if query else "")
+            # one leading slash: '//host/...' would send the browser to another site
+            path = "/" + raw_path.decode("latin-1").lstrip("/")
+            location = path + (f"?{urlencode(query)}" if query else "")
             response = Response(status_code=303, headers={"Location": location})
             response.set_cookie(
                 TOKEN_COOKIE,
