@@ -85,7 +85,9 @@ def test_live_before_redis_answers_then_ready_once_it_does(runner: tuple[Runner,
         assert ready["reason"] == "loading the generated workers"
         time.sleep(0.02)
     assert ready["status"] == "not ready"
-    assert "Connection" in ready["redis"]  # why: Redis refuses connections
+    # why: Redis refuses connections (on a loaded machine the probe's own time limit may
+    # run out first, which reads as a timeout: unreachable either way)
+    assert "Connection" in ready["redis"] or "Timeout" in ready["redis"], ready
     assert ready["workers"] == {"dbOperations": "starting", "emailSend": "starting"}
     status, body = get(process.health_port, "/health/workers") or (0, "")
     assert status == 200
