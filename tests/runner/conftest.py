@@ -10,10 +10,12 @@ from types import ModuleType
 import pytest
 from redis.asyncio import Redis
 
+from bullmq_codegen import create_queue_config
+from bullmq_codegen.runtime import Runtime
 from bullmq_codegen.testing import RedisServer, RedisSource, find_redis_server
 
 from ..helpers import generated_case, import_fresh, purge_modules
-from .support import Records
+from .support import Records, quick
 
 
 @pytest.fixture
@@ -49,3 +51,20 @@ def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
     server.start()
     yield server
     server.cleanup()
+
+
+@pytest.fixture
+async def runtime(redis: RedisSource, prefix: str) -> AsyncIterator[Runtime]:
+    """Two queues, ``a`` and ``b``, with a no-op worker each (the routes are ``support.ROUTES``);
+    a test file that needs other queues defines its own ``runtime``."""
+    config = create_queue_config(
+        queues={
+            "a": {"workers": {"quickA": {"processor": quick}}},
+            "b": {"workers": {"quickB": {"processor": quick}}},
+        },
+        connection=redis.url,
+        prefix=prefix,
+    )
+    runtime = Runtime(config)
+    yield runtime
+    await runtime.close()

@@ -15,9 +15,23 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
+from bullmq_codegen import Job
 from bullmq_codegen.runner import WorkerRunner
+from bullmq_codegen.runtime import JobRoute
 
 from ..helpers import eventually
+
+
+async def quick(job: Job[None]) -> str:
+    """A no-op processor: the job's id is its result."""
+    return job.id
+
+
+ROUTES = (
+    JobRoute(queue="a", name="quickA", schema=None, processor=quick),
+    JobRoute(queue="b", name="quickB", schema=None, processor=quick),
+)
+"""The routes of the ``runtime`` fixture's two queues."""
 
 
 class RunnerProcess:

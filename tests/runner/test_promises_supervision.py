@@ -8,43 +8,16 @@ import functools
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bullmq_codegen import Job, create_queue_config
 from bullmq_codegen.runner import EXIT_FATAL, EXIT_OK, RunnerSettings, WorkerRunner
-from bullmq_codegen.runtime import JobRoute, Runtime
-from bullmq_codegen.testing import RedisServer, RedisSource
+from bullmq_codegen.runtime import Runtime
+from bullmq_codegen.testing import RedisServer
 
 from ..helpers import eventually
-from .support import RunnerProcess, child_env, kill_worker, workers_running
-
-
-async def quick(job: Job[None]) -> str:
-    return job.id
-
-
-@pytest.fixture
-async def runtime(redis: RedisSource, prefix: str) -> AsyncIterator[Runtime]:
-    config = create_queue_config(
-        queues={
-            "a": {"workers": {"quickA": {"processor": quick}}},
-            "b": {"workers": {"quickB": {"processor": quick}}},
-        },
-        connection=redis.url,
-        prefix=prefix,
-    )
-    runtime = Runtime(config)
-    yield runtime
-    await runtime.close()
-
-
-ROUTES = (
-    JobRoute(queue="a", name="quickA", schema=None, processor=quick),
-    JobRoute(queue="b", name="quickB", schema=None, processor=quick),
-)
+from .support import ROUTES, RunnerProcess, child_env, kill_worker, workers_running
 
 
 def _logged_at(caplog: pytest.LogCaptureFixture, start: str) -> list[float]:

@@ -3,42 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
-from bullmq_codegen import Job, create_queue_config
+from bullmq_codegen import create_queue_config
 from bullmq_codegen.runner import RunnerSettings, WorkerRunner
-from bullmq_codegen.runtime import JobRoute, Runtime
+from bullmq_codegen.runtime import Runtime
 from bullmq_codegen.testing import RedisSource
 
 from ..helpers import eventually
-from .support import kill_worker, workers_running
-
-
-async def quick(job: Job[None]) -> str:
-    return job.id
-
-
-@pytest.fixture
-async def runtime(redis: RedisSource, prefix: str) -> AsyncIterator[Runtime]:
-    config = create_queue_config(
-        queues={
-            "a": {"workers": {"quickA": {"processor": quick}}},
-            "b": {"workers": {"quickB": {"processor": quick}}},
-        },
-        connection=redis.url,
-        prefix=prefix,
-    )
-    runtime = Runtime(config)
-    yield runtime
-    await runtime.close()
-
-
-ROUTES = (
-    JobRoute(queue="a", name="quickA", schema=None, processor=quick),
-    JobRoute(queue="b", name="quickB", schema=None, processor=quick),
-)
+from .support import ROUTES, kill_worker, quick, workers_running
 
 
 async def test_a_worker_that_dies_is_restarted_alone(runtime: Runtime) -> None:
