@@ -17,7 +17,7 @@ from types import ModuleType
 
 import pytest
 
-from bullmq_codegen.testing import RedisSource
+from bullmq_codegen.testing import RedisServer, RedisSource, find_redis_server
 
 from ..helpers import eventually
 
@@ -103,6 +103,26 @@ async def test_status_watch_follows_the_queues_until_ctrl_c(
     terminal.read_until("reports (paused)")
     terminal.process.send_signal(signal.SIGINT)
     assert terminal.wait() == 0, terminal.text
+
+
+async def test_status_watch_rides_out_redis_going_away(
+    case_root: Path, case: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    found = find_redis_server()
+    assert found, "no redis-server"
+    with RedisServer(found[0], directory=tmp_path) as server:  # this test stops it
+        monkeypatch.setenv("REDIS_PORT", str(server.port))
+        terminal = Terminal([*STATUS, "--watch", "--interval", "0.3"], case_root)
+        terminal.read_until("reports")
+        server.stop()
+        terminal.read_until("unreachable")
+        terminal.read_until("trying again every 0.3 s")
+        server.start()
+        terminal.screen = b""  # what it shows from now on
+        terminal.read_until("reports")  # the table again, by itself
+        assert terminal.process.poll() is None, terminal.text
+        terminal.process.send_signal(signal.SIGINT)
+        assert terminal.wait() == 0, terminal.text
 
 
 async def test_status_json_for_scripts(

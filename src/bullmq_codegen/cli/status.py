@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from typing import TYPE_CHECKING, Annotated
+import time
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from rich.console import Group
+    from rich.text import Text
 
     from ..dashboard.overview import Overview
     from ..runtime.registry import Runtime
@@ -39,7 +41,8 @@ def status(
 ) -> None:
     """Show every queue: counts by state, the last hour's completions and failures, workers alive.
 
-    Exit 0; 2 when the definitions or Redis cannot be read.
+    Exit 0; 2 when the definitions cannot be read or Redis cannot at the start (a watch then
+    says Redis is unreachable and tries again until it answers).
     """
     from ..runtime.connection import describe_connection, is_connection_error
 
@@ -77,23 +80,53 @@ async def _show(runtime: Runtime, *, watch: bool, interval: float, as_json: bool
 
     queues = JobKinds(runtime.config).queues
     try:
+        overview = await read_overview(runtime, queues)  # Redis down at first: exit 2
         if as_json:
-            while True:
-                overview = await read_overview(runtime, queues)
-                say.out(json.dumps(overview.to_json(), indent=None if watch else 2))
-                if not watch:
-                    return
+            say.out(json.dumps(overview.to_json(), indent=None if watch else 2))
+            while watch:
                 await asyncio.sleep(interval)
-        overview = await read_overview(runtime, queues)
+                read = await _read_watched(runtime, queues)
+                say.out(json.dumps(read if isinstance(read, dict) else read.to_json()))
+            return
         if not watch:
             say.print(_table(overview))
             return
         with Live(_table(overview), console=say, auto_refresh=False) as live:
             while True:
                 await asyncio.sleep(interval)
-                live.update(_table(await read_overview(runtime, queues)), refresh=True)
+                read = await _read_watched(runtime, queues)
+                shown = _down(read, interval) if isinstance(read, dict) else _table(read)
+                live.update(shown, refresh=True)
     finally:
         await runtime.close()
+
+
+async def _read_watched(runtime: Runtime, queues: list[str]) -> Overview | dict[str, Any]:
+    """The overview, or while Redis is unreachable what a watch shows instead and goes on."""
+    from ..dashboard.overview import read_overview
+    from ..runtime.connection import describe_connection, is_connection_error
+
+    try:
+        return await read_overview(runtime, queues)
+    except Exception as error:
+        if not is_connection_error(error):
+            raise
+        where = describe_connection(runtime.config.connection)
+        return {
+            "checkedAt": int(time.time() * 1000),
+            "error": f"Redis at {where} unreachable: {error}",
+        }
+
+
+def _down(read: dict[str, Any], interval: float) -> Text:
+    from rich.text import Text
+
+    from ..dashboard.jobs import moment
+
+    return Text(
+        f"{moment(read['checkedAt'])}: {read['error']}; trying again every {interval:g} s",
+        style="bold red",
+    )
 
 
 def _table(overview: Overview) -> Group:
