@@ -51,7 +51,9 @@ async def test_ids_that_name_a_queues_other_keys_are_no_jobs(
 ) -> None:
     job = await case.enqueue_send_mail({"to": "a@example.com", "subject": "x"})
     await redis_client.rpush(f"{prefix}:mail:{job.id}:logs", "a line")
-    for key in ("events", "id", "wait", f"{job.id}:logs"):
+    await case.mail_queue.pause()  # and its meta hash holds 'paused'
+    assert await redis_client.hexists(f"{prefix}:mail:meta", "paused")
+    for key in ("events", "id", "wait", "meta", f"{job.id}:logs"):
         page = await dash.get(f"/queues/mail/jobs/{key}")
         assert page.status_code == 404, (key, page.text)
         assert f"Queue mail has no job {key}" in page.text

@@ -163,9 +163,10 @@ def _why(error: Exception) -> str:
 
 async def find_job(runtime: Runtime, queue: str, job_id: str) -> JobSnapshot | None:
     """Job ``job_id`` of ``queue`` as stored, or ``None`` when there is none: an id that names
-    another key of the queue (``events``, ``id``, a job's ``logs``) is no job either."""
+    another key of the queue (``events``, ``id``, a job's ``logs``, the ``meta`` hash, which
+    has neither the name nor the timestamp every job has) is no job either."""
     try:
-        return await QueueHandle(runtime, queue).get_job(job_id)
+        snapshot = await QueueHandle(runtime, queue).get_job(job_id)
     except ResponseError as error:
         if str(error).startswith("WRONGTYPE"):
             return None
@@ -173,6 +174,9 @@ async def find_job(runtime: Runtime, queue: str, job_id: str) -> JobSnapshot | N
     except (ValueError, TypeError) as error:
         text = f"Job {job_id} of queue {queue} is not stored as BullMQ stores jobs ({_why(error)})"
         raise UnreadableJobError(text, queue=queue, job_id=job_id) from error
+    if snapshot is None or (not snapshot.name and not snapshot.timestamp):
+        return None
+    return snapshot
 
 
 async def read_job(runtime: Runtime, kinds: JobKinds, queue: str, job_id: str) -> JobView | None:
