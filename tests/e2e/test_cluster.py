@@ -10,6 +10,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,7 +36,7 @@ from bullmq_codegen.testing.cluster_load import (
 from bullmq_codegen.testing.node import node_bullmq
 from bullmq_codegen.testing.redis_cluster import LocalCluster, cluster_tools_missing
 
-from ..helpers import CASES, generated_case, import_fresh, purge_modules
+from ..helpers import CASES, eventually, generated_case, import_fresh, purge_modules
 from ..runner.support import RunnerProcess, child_env
 
 
@@ -425,3 +426,46 @@ async def test_queue_control_runs_on_the_cluster(cluster: LocalCluster, prefix: 
         assert sorted(report.ran) == [1, 2, 3]
     finally:
         await runtime.close()
+
+
+@pytest.mark.slow
+async def test_an_add_mid_resharding_to_a_master_without_the_scripts_waits_and_lands(
+    cluster: LocalCluster, prefix: str
+) -> None:
+    """Mid-resharding, the source master answers ``ASK`` for the keys it already handed over,
+    and the target ``TRYAGAIN`` to a script whose keys it does not all hold yet; once the
+    migration ends, ``MOVED`` leads to the target, which, new to the cluster, has none of
+    bullmq's scripts (``NOSCRIPT``): the add waits all that out and lands once."""
+    runtime = Runtime(load_config(cluster, ["asked"], prefix))
+    producer = Producer(runtime.queue("asked"), job_name("asked"), Token)
+    slot = queue_slot(runtime.config, "asked")
+    source = cluster.master_of(slot)
+    target = next(node for node in cluster.masters() if node.port != source.port)
+    report = LoadReport()
+    try:
+        first = await producer.enqueue(Token(n=0), {})  # the queue's keys, on the source
+        source_id, target_id = cluster.node_id(source), cluster.node_id(target)
+        cluster.ask(target, "CLUSTER", "SETSLOT", slot, "IMPORTING", source_id)
+        cluster.ask(source, "CLUSTER", "SETSLOT", slot, "MIGRATING", target_id)
+        keys = [str(key) for key in cluster.ask(source, "CLUSTER", "GETKEYSINSLOT", slot, 1000)]
+        cluster.ask(source, "MIGRATE", "127.0.0.1", target.port, "", 0, 10_000, "KEYS", *keys)
+        cluster.ask(target, "SCRIPT", "FLUSH")  # as a master new to the cluster has them
+        cluster.ask(target, "CONFIG", "RESETSTAT")
+        adding = asyncio.ensure_future(producer.enqueue(Token(n=1), {}))
+
+        async def asked_target() -> bool:
+            stats: dict[str, Any] = cluster.ask(target, "INFO", "commandstats")
+            return "cmdstat_asking" in stats or adding.done()
+
+        await eventually(asked_target, timeout=30)  # the add was sent on after ASKING
+        for node in (target, source, *cluster.masters()):  # the migration ends
+            cluster.ask(node, "CLUSTER", "SETSLOT", slot, "NODE", target_id)
+        second = await adding
+        async with runtime.workers(token_routes(["asked"], report)):
+            await first.wait_until_finished(timeout=20)
+            await second.wait_until_finished(timeout=20)
+        assert report.ran == {0: 1, 1: 1}
+        assert second.id != first.id
+    finally:
+        await runtime.close()
+        cluster.wait_healthy()
