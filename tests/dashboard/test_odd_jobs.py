@@ -123,3 +123,22 @@ async def test_a_huge_payload_makes_a_page_of_kilobytes(
     listing = await dash.get("/queues/mail", params={"state": "delayed"})
     assert len(listing.text) < 20_000
     assert "subject=&#34;xxx" in listing.text
+
+
+async def test_a_page_past_the_end_is_empty(dash: httpx.AsyncClient, case: ModuleType) -> None:
+    await case.enqueue_send_mail({"to": "a@example.com", "subject": "x"})
+    for start in ("1", "99999999999999999999999", "9223372036854775806"):
+        page = await dash.get("/queues/mail", params={"state": "waiting", "start": start})
+        assert page.status_code == 200, (start, page.text)
+        assert "No waiting jobs." in page.text
+        assert "newer</a>" in page.text  # the way back
+
+
+async def test_redis_refusing_a_command_is_not_called_unreachable(
+    dash: httpx.AsyncClient, redis_client: Redis, prefix: str
+) -> None:
+    await redis_client.set(f"{prefix}:mail:wait", "not a list")  # another writer's mistake
+    page = await dash.get("/queues/mail")
+    assert page.status_code == 500
+    assert "Redis refused a command of this page (ResponseError)" in page.text
+    assert "unreachable" not in page.text

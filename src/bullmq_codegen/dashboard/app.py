@@ -23,7 +23,7 @@ from typing import Any, cast
 from urllib.parse import parse_qsl, quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -150,17 +150,12 @@ class Dashboard:
             return self.message(
                 request, 400, "No such state", f"{state!r} is not one of {', '.join(STATES)}"
             )
-        start = _int(request.query_params.get("start"))
         overview = (await read_overview(self.runtime, [name])).queues[0]
         counts = overview.counts.by_state()
+        total = counts.get(state, 0)
+        start = min(_int(request.query_params.get("start")), total)  # past the end: empty
         page = await read_queue_page(
-            self.runtime,
-            self.kinds,
-            name,
-            state,
-            start=start,
-            count=PAGE_SIZE,
-            total=counts.get(state, 0),
+            self.runtime, self.kinds, name, state, start=start, count=PAGE_SIZE, total=total
         )
         schedulers = await list_schedulers(self.runtime.context(name))
         context = {
@@ -328,6 +323,9 @@ def build_app(
 
     async def redis_failed(request: Request, error: Exception) -> Response:
         # the error's text can name the host and port: only its kind is shown
+        if isinstance(error, ResponseError):  # it answered: refused a command
+            text = f"Redis refused a command of this page ({type(error).__name__})."
+            return dashboard.message(request, 500, "Redis error", text)
         if request.scope.get("route") is overview_json:  # scripts read JSON, errors too
             answer = {"error": "Redis unreachable", "kind": type(error).__name__}
             return JSONResponse(answer, status_code=503, headers={"Cache-Control": "no-store"})
