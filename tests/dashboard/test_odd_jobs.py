@@ -142,3 +142,8 @@ async def test_redis_refusing_a_command_is_not_called_unreachable(
     assert page.status_code == 500
     assert "Redis refused a command of this page (ResponseError)" in page.text
     assert "unreachable" not in page.text
+    data = await dash.get("/api/overview")
+    assert (data.status_code, data.json()) == (
+        500,
+        {"error": "Redis error", "kind": "ResponseError"},
+    )

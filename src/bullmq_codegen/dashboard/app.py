@@ -323,14 +323,17 @@ def build_app(
 
     async def redis_failed(request: Request, error: Exception) -> Response:
         # the error's text can name the host and port: only its kind is shown
-        if isinstance(error, ResponseError):  # it answered: refused a command
-            text = f"Redis refused a command of this page ({type(error).__name__})."
-            return dashboard.message(request, 500, "Redis error", text)
+        kind = type(error).__name__
+        if isinstance(error, ResponseError):  # it answered: it refused a command
+            status, title = 500, "Redis error"
+            text = f"Redis refused a command of this page ({kind})."
+        else:
+            status, title = 503, "Redis unreachable"
+            text = f"Redis did not answer ({kind}); the page retries on reload."
         if request.scope.get("route") is overview_json:  # scripts read JSON, errors too
-            answer = {"error": "Redis unreachable", "kind": type(error).__name__}
-            return JSONResponse(answer, status_code=503, headers={"Cache-Control": "no-store"})
-        text = f"Redis did not answer ({type(error).__name__}); the page retries on reload."
-        return dashboard.message(request, 503, "Redis unreachable", text)
+            answer = {"error": title, "kind": kind}
+            return JSONResponse(answer, status_code=status, headers={"Cache-Control": "no-store"})
+        return dashboard.message(request, status, title, text)
 
     async def unreadable(request: Request, error: Exception) -> Response:
         return dashboard.unreadable(request, cast("UnreadableJobError", error))
