@@ -23,6 +23,7 @@ from bullmq_codegen.definitions.config import QueueConfig
 from bullmq_codegen.definitions.connection import RedisConnectionOptions
 from bullmq_codegen.deploy.settings import DeploySettings
 from bullmq_codegen.runtime import FlowError, Producer, Runtime, add_flow
+from bullmq_codegen.runtime.connection import describe_connection
 from bullmq_codegen.testing.cluster_load import (
     LoadReport,
     Token,
@@ -293,6 +294,38 @@ def test_a_prefix_with_a_brace_but_no_hash_tag_is_refused_on_a_cluster() -> None
             connection={"host": "127.0.0.1", "port": 7000, "cluster": True},
             prefix="bull{}",
         )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"db": 1}, r"connection: 'db' does not go with 'cluster': a Redis Cluster has only "),
+        ({"unix_socket_path": "/run/redis.sock"}, r"'unix_socket_path' does not go with 'cluster'"),
+    ],
+)
+def test_options_a_cluster_cannot_take_are_refused_when_the_definitions_load(
+    extra: dict[str, object], message: str
+) -> None:
+    # they were refused on first use only: `workers start` called Redis unreachable and
+    # retried for redisTimeout
+    async def work(job: Job[None]) -> None:
+        return None
+
+    with pytest.raises(DefinitionError, match=message):
+        create_queue_config(
+            queues={"q": {"workers": {"w": {"processor": work}}}},
+            connection={"host": "127.0.0.1", "port": 7000, "cluster": True, **extra},  # type: ignore[typeddict-item]
+        )
+
+
+def test_a_cluster_connection_is_shown_as_one() -> None:
+    # it was shown as redis://10.0.0.5:7000/0, a single Redis's database
+    assert describe_connection({"host": "10.0.0.5", "port": 7000, "cluster": True}) == (
+        "redis-cluster://10.0.0.5:7000"
+    )
+    assert describe_connection(
+        {"host": "10.0.0.5", "port": 7000, "cluster": True, "ssl": True, "password": "secret"}
+    ) == ("rediss-cluster://***@10.0.0.5:7000")
 
 
 def test_queue_names_in_redis_follow_node_bullmqs_cluster_conventions() -> None:

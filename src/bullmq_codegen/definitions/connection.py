@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict
 
-__all__ = ["ConnectionSpec", "RedisConnectionOptions", "sentinel_problems"]
+__all__ = ["ConnectionSpec", "RedisConnectionOptions", "connection_problems"]
 
 
 @with_config(ConfigDict(extra="forbid"))
@@ -72,10 +72,28 @@ ConnectionSpec = str | RedisConnectionOptions
 
 _SENTINEL_ONLY = ("service", "sentinel_username", "sentinel_password")
 _NOT_WITH_SENTINELS = ("host", "port", "unix_socket_path", "cluster")
+_NOT_WITH_CLUSTER = {
+    "db": "a Redis Cluster has only database 0",
+    "unix_socket_path": "the nodes of a Redis Cluster are reached over TCP, at the addresses "
+    "they announce",
+}
 
 
-def sentinel_problems(options: Mapping[str, object]) -> list[str]:
-    """What is wrong in how connection ``options`` (well typed) combine the Sentinel keys."""
+def connection_problems(options: Mapping[str, object]) -> list[str]:
+    """What is wrong in how connection ``options`` (well typed) combine their keys: those of
+    Redis Sentinel, those a Redis Cluster cannot take."""
+    problems = _sentinel_problems(options)
+    if options.get("cluster") and "sentinels" not in options:  # that one is told already
+        problems.extend(
+            f"{key!r} does not go with 'cluster': {why}"
+            for key, why in _NOT_WITH_CLUSTER.items()
+            if options.get(key)
+        )
+    return problems
+
+
+def _sentinel_problems(options: Mapping[str, object]) -> list[str]:
+    """What is wrong in how connection ``options`` combine the Sentinel keys."""
     if "sentinels" not in options:
         return [
             f"{key!r} is for Redis Sentinel: give 'sentinels' too, the (host, port) of each"

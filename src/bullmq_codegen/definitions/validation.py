@@ -23,7 +23,7 @@ from pydantic_core import ErrorDetails
 from typing_extensions import is_typeddict
 
 from ..errors import Problem
-from .connection import ConnectionSpec, RedisConnectionOptions, sentinel_problems
+from .connection import ConnectionSpec, RedisConnectionOptions, connection_problems
 from .inapplicable import INAPPLICABLE_WORKER_OPTIONS
 from .moves import drained_queues, moved_problems
 from .naming import name_problem, snake_case
@@ -155,7 +155,7 @@ def _connection_problems(connection: object) -> list[Problem]:
             ]
         return []
     options = typing.cast("Mapping[str, object]", connection)  # validated: options
-    return [Problem(issue, key="connection") for issue in sentinel_problems(options)]
+    return [Problem(issue, key="connection") for issue in connection_problems(options)]
 
 
 def _name_problems(queues: Mapping[object, object]) -> list[Problem]:

@@ -133,7 +133,10 @@ def describe_connection(spec: ConnectionSpec) -> str:
         return f"unix://{spec.get('unix_socket_path')}?db={spec.get('db', 0)}"
     scheme = "rediss" if spec.get("ssl") else "redis"
     auth = "***@" if spec.get("password") or spec.get("username") else ""
-    return f"{scheme}://{auth}{spec.get('host', 'localhost')}:{spec.get('port', 6379)}/{spec.get('db', 0)}"
+    where = f"{auth}{spec.get('host', 'localhost')}:{spec.get('port', 6379)}"
+    if spec.get("cluster"):  # a seed node, with only database 0: the cluster names the others
+        return f"{scheme}-cluster://{where}"
+    return f"{scheme}://{where}/{spec.get('db', 0)}"
 
 
 def is_connection_error(error: BaseException) -> bool:
