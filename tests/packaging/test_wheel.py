@@ -61,6 +61,8 @@ def test_the_archives_carry_the_package_and_leave_out_the_rest(installed: Instal
         "Classifier: Typing :: Typed",
         "Classifier: Programming Language :: Python :: 3.13",
         "Project-URL: Changelog, https://github.com/bullmq-codegen/bullmq-codegen/blob/main/CHANGELOG.md",
+        # hiredis by default where it has wheels; `fast` stays, for the installs naming it.
+        "Requires-Dist: hiredis>=3.2; platform_python_implementation == 'CPython'",
         "Provides-Extra: fast",
         "Provides-Extra: embedded",
         "Provides-Extra: testing",
@@ -87,6 +89,20 @@ def test_the_archives_carry_the_package_and_leave_out_the_rest(installed: Instal
         or "__pycache__" in name
     ]
     assert junk == []
+
+
+def test_the_default_install_parses_replies_with_hiredis(installed: Installed) -> None:
+    # `pip install bullmq-codegen`, no extra: redis-py's asyncio connections (ours and bullmq's)
+    # parse replies with hiredis, in C (the pure-Python parser makes workers about half as fast).
+    probe = (
+        "import importlib.metadata, redis.asyncio.connection; "
+        "print(importlib.metadata.version('hiredis')); "
+        "print(redis.asyncio.connection.DefaultParser.__name__)"
+    )
+    out = run([installed.bin("python"), "-c", probe], cwd=installed.venv, env=installed.env())
+    version, parser = out.splitlines()
+    assert parser == "_AsyncHiredisParser"
+    assert tuple(map(int, version.split(".")[:2])) >= (3, 2), version
 
 
 @pytest.fixture
