@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, Self, cast
 
@@ -19,16 +20,16 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 __all__ = ["LocalDeployment", "ask", "wait_until"]
 
 
-class LocalDeployment:
+class LocalDeployment(ABC):
     """Processes started by :meth:`start` and stopped, whatever happened, by :meth:`cleanup`."""
 
+    @abstractmethod
     def start(self) -> None:
         """Start every process; return once they work together."""
-        raise NotImplementedError
 
+    @abstractmethod
     def cleanup(self) -> None:
         """Stop every process and remove their files."""
-        raise NotImplementedError
 
     def __enter__(self) -> Self:
         try:
