@@ -1,0 +1,1 @@
+"""The queues the scaling and latency benchmarks drive (``queue_definitions.py``)."""
