@@ -7,7 +7,6 @@ A definitions module imports what it needs from here::
 
 from typing import TYPE_CHECKING
 
-from ._version import __version__
 from .definitions import (
     DEFAULT_PREFIX,
     BackoffOptions,
@@ -35,6 +34,7 @@ from .errors import BullMQCodegenError, DefinitionError, Problem
 from .job import Job
 
 if TYPE_CHECKING:
+    from ._version import __version__
     from .generator import BullMQCodeGen
 
 __all__ = [
@@ -69,10 +69,15 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # The generator (Jinja, ruff) loads only when asked for: definitions modules
-    # and generated code import this package at run time.
+    # The generator (Jinja, ruff) and the installed version (read with importlib.metadata)
+    # load only when asked for: definitions modules and generated code import this package
+    # at run time.
     if name == "BullMQCodeGen":
         from .generator import BullMQCodeGen
 
         return BullMQCodeGen
+    if name == "__version__":
+        from ._version import __version__
+
+        return __version__
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

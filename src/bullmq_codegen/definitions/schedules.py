@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import CroniterBadDateError, croniter
 from pydantic import BaseModel, ValidationError
 
 from ..payloads import wire_payload
@@ -50,6 +49,10 @@ def cron_next(pattern: str, after_ms: int, tz: str | None = None) -> int | None:
     when the pattern never matches again; ``ValueError`` when it is not a
     pattern both cron-parser and this reader accept.
     """
+    # croniter (and dateutil, pytz with it) loads on the first schedule, not with every
+    # definitions module: an API process that only enqueues has no use for it.
+    from croniter import CroniterBadDateError, croniter
+
     text = pattern.strip()
     fields = text.split()
     if text.startswith("@"):

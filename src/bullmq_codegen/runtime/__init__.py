@@ -2,7 +2,14 @@
 
 Everything here is real, tested code; generated modules only bind it to the
 names, schemas and processors of one definitions module.
+
+The worker side (:class:`WorkerGroup`, :class:`QueueWorker` and their events)
+is imported when first asked for: a process that only enqueues (an API
+importing the generated producers) never loads it.
 """
+
+import importlib
+from typing import TYPE_CHECKING
 
 from ..definitions.options import JobOptions
 from ..job import Job
@@ -23,7 +30,6 @@ from .events import (
     Subscription,
 )
 from .flows import FlowError, FlowJob, FlowNode, add_flow
-from .group import WorkerGroup
 from .handles import EnqueuedJob, InvalidResultError, JobRef
 from .health import WorkerHealthReport
 from .listening import Callback, ProgressCallback, ResultCallback
@@ -34,8 +40,11 @@ from .registry import Runtime
 from .routes import JobRoute
 from .scheduler_view import SchedulerInfo
 from .stored import JobPage, StoredJob
-from .worker.events import JobInfo, RouteStats, WorkerListener, WorkerState
-from .worker.queue_worker import CloseResult, QueueWorker
+
+if TYPE_CHECKING:
+    from .group import WorkerGroup
+    from .worker.events import JobInfo, RouteStats, WorkerListener, WorkerState
+    from .worker.queue_worker import CloseResult, QueueWorker
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -94,3 +103,20 @@ __all__ = [
     "describe_connection",
     "moved_jobs_left",
 ]
+
+_LAZY = {
+    "WorkerGroup": "group",
+    "JobInfo": "worker.events",
+    "RouteStats": "worker.events",
+    "WorkerListener": "worker.events",
+    "WorkerState": "worker.events",
+    "CloseResult": "worker.queue_worker",
+    "QueueWorker": "worker.queue_worker",
+}
+"""The worker side's names, and the module of each: imported when first asked for."""
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

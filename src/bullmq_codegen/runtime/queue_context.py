@@ -10,16 +10,17 @@ encoded once, to run on the loop's :class:`~.autopipeline.AutoPipeline`.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from bullmq.backends.redis_backend import RedisBackend
-from bullmq.redis_connection import RedisConnection
-from redis.asyncio import Redis
-from redis.asyncio.cluster import RedisCluster
-from redis.commands.core import AsyncScript
-
-from .autopipeline import AutoPipeline
 from .resp import ScriptCommand
+
+if TYPE_CHECKING:
+    from bullmq.redis_connection import RedisConnection
+    from redis.asyncio import Redis
+    from redis.asyncio.cluster import RedisCluster
+    from redis.commands.core import AsyncScript
+
+    from .autopipeline import AutoPipeline
 
 __all__ = ["QueueContext", "load_scripts"]
 
@@ -65,7 +66,13 @@ _ACTIVE_KEYS = (*_FINISH_KEYS, "marker")
 
 
 def load_scripts(client: Redis | RedisCluster) -> RedisConnection:
-    """bullmq's Lua scripts registered on ``client`` (no I/O; shared by every queue of a loop)."""
+    """bullmq's Lua scripts registered on ``client`` (no I/O; shared by every queue of a loop).
+
+    bullmq (whose package imports its ``Worker``, ``Queue`` and all) is imported here, when a
+    loop first connects, not when the generated code is: an API process starts without it.
+    """
+    from bullmq.redis_connection import RedisConnection
+
     # bullmq-py takes a RedisCluster too, though its annotation names only Redis
     return RedisConnection(cast("Redis", client), skipVersionCheck=True)
 
@@ -105,6 +112,8 @@ class QueueContext:
         opts: dict[str, Any],
         client: Redis | None = None,
     ) -> None:
+        from bullmq.backends.redis_backend import RedisBackend  # see load_scripts
+
         self.name = name
         self.redis_name = redis_name or name
         self.prefix = prefix

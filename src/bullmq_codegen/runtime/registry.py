@@ -16,7 +16,6 @@ from collections.abc import AsyncGenerator, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from bullmq.redis_connection import RedisConnection
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
@@ -32,6 +31,8 @@ from .health import WorkerHealthReport, read_health
 from .queue_context import QueueContext, load_scripts
 
 if TYPE_CHECKING:
+    from bullmq.redis_connection import RedisConnection
+
     from .group import WorkerGroup
     from .queue import QueueHandle
     from .routes import JobRoute

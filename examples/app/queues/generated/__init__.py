@@ -4,34 +4,40 @@
 
 API processes use the producers (``enqueue_*``); worker processes use
 ``create_workers`` (or ``bullmq-codegen workers start``). Importing this
-package connects to nothing and starts no worker.
+package connects to nothing and starts no worker. Each name's module
+(``producers``, ``queues`` or ``workers``) is imported when the name is first
+used, so a process that only enqueues never imports the workers.
 """
 
-from .producers import (
-    add_flow,
-    after_sign_up_email_node,
-    db_clean_up_node,
-    enqueue_after_sign_up_email,
-    enqueue_after_sign_up_email_and_wait,
-    enqueue_after_sign_up_email_bulk,
-    enqueue_db_clean_up,
-    enqueue_db_clean_up_and_wait,
-    enqueue_db_clean_up_bulk,
-    get_after_sign_up_email_job,
-    get_db_clean_up_job,
-    list_after_sign_up_email_jobs,
-    list_db_clean_up_jobs,
-    listen_after_sign_up_email,
-    listen_db_clean_up,
-)
-from .queues import (
-    QueueName,
-    close_connections,
-    db_operations_queue,
-    email_send_queue,
-    get_worker_health,
-)
-from .workers import WorkerName, after_sign_up_email_worker, create_workers, db_clean_up_worker
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .producers import (
+        add_flow,
+        after_sign_up_email_node,
+        db_clean_up_node,
+        enqueue_after_sign_up_email,
+        enqueue_after_sign_up_email_and_wait,
+        enqueue_after_sign_up_email_bulk,
+        enqueue_db_clean_up,
+        enqueue_db_clean_up_and_wait,
+        enqueue_db_clean_up_bulk,
+        get_after_sign_up_email_job,
+        get_db_clean_up_job,
+        list_after_sign_up_email_jobs,
+        list_db_clean_up_jobs,
+        listen_after_sign_up_email,
+        listen_db_clean_up,
+    )
+    from .queues import (
+        QueueName,
+        close_connections,
+        db_operations_queue,
+        email_send_queue,
+        get_worker_health,
+    )
+    from .workers import WorkerName, after_sign_up_email_worker, create_workers, db_clean_up_worker
 
 __all__ = [
     "QueueName",
@@ -59,3 +65,36 @@ __all__ = [
     "listen_after_sign_up_email",
     "listen_db_clean_up",
 ]
+
+_MODULES = {
+    "add_flow": "producers",
+    "after_sign_up_email_node": "producers",
+    "db_clean_up_node": "producers",
+    "enqueue_after_sign_up_email": "producers",
+    "enqueue_after_sign_up_email_and_wait": "producers",
+    "enqueue_after_sign_up_email_bulk": "producers",
+    "enqueue_db_clean_up": "producers",
+    "enqueue_db_clean_up_and_wait": "producers",
+    "enqueue_db_clean_up_bulk": "producers",
+    "get_after_sign_up_email_job": "producers",
+    "get_db_clean_up_job": "producers",
+    "list_after_sign_up_email_jobs": "producers",
+    "list_db_clean_up_jobs": "producers",
+    "listen_after_sign_up_email": "producers",
+    "listen_db_clean_up": "producers",
+    "QueueName": "queues",
+    "close_connections": "queues",
+    "db_operations_queue": "queues",
+    "email_send_queue": "queues",
+    "get_worker_health": "queues",
+    "WorkerName": "workers",
+    "after_sign_up_email_worker": "workers",
+    "create_workers": "workers",
+    "db_clean_up_worker": "workers",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _MODULES:
+        return getattr(importlib.import_module(f".{_MODULES[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

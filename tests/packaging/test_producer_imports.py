@@ -1,0 +1,65 @@
+"""What an API process that only enqueues loads: the generated producers import neither the
+worker side nor the tools (each check runs in a fresh interpreter, whose ``sys.modules`` is
+the process's own; the bundled example's generated package, as an app imports it)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from ..helpers import EXAMPLES
+
+WORKER_SIDE = (
+    "app.queues.generated.workers",
+    "bullmq_codegen.runtime.group",
+    "bullmq_codegen.runtime.worker",
+    "bullmq_codegen.runtime.schedules",
+    "bullmq_codegen.runner",
+    "bullmq_codegen.cli",
+    "bullmq_codegen.generator",
+    "bullmq_codegen.dashboard",
+    "bullmq",
+    "prometheus_client",
+    "starlette",
+    "uvicorn",
+    "typer",
+    "rich",
+    "jinja2",
+)
+"""Modules (and their submodules) an enqueue-only process has no use for. (bullmq's scripts
+load on the first connection; croniter is not here: the example's definitions check its
+nightly schedule's pattern with it.)"""
+
+
+def _loaded_after(statement: str) -> list[str]:
+    """The worker-side modules in ``sys.modules`` after ``statement``, in a fresh process."""
+    probe = f"{statement}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=EXAMPLES,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    loaded: list[str] = json.loads(done.stdout.splitlines()[-1])
+    return [
+        name
+        for name in loaded
+        if any(name == side or name.startswith(side + ".") for side in WORKER_SIDE)
+    ]
+
+
+def test_importing_the_producers_loads_no_worker_side() -> None:
+    assert _loaded_after("import app.queues.generated.producers") == []
+    assert _loaded_after("from app.queues.generated import enqueue_after_sign_up_email") == []
+
+
+def test_the_worker_side_loads_when_asked_for() -> None:
+    # The same probe sees it: the package's workers, the runtime's worker modules, no tools.
+    loaded = _loaded_after("from app.queues.generated import create_workers")
+    assert "app.queues.generated.workers" in loaded
+    assert "bullmq_codegen.runtime.group" in loaded
+    assert "bullmq_codegen.runtime.worker.queue_worker" in loaded
+    assert [name for name in loaded if name.startswith(("typer", "rich", "starlette"))] == []
