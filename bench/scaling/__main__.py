@@ -3,6 +3,7 @@
     uv run python -m bench.scaling            # writes docs/benchmarks/scaling.{json,png}, latency.json
     uv run python -m bench.scaling --quick    # short windows, output in a temporary directory
     uv run python -m bench.scaling --only scaling|latency
+    uv run python -m bench.scaling --tables   # print the Markdown tables of the saved JSON
 
 One throwaway redis-server (flushed between measurements); every worker and
 producer a process of its own; ours and Node's interleaved, who goes first
@@ -16,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +32,7 @@ from ..harness import ROOT, Runner, environment_info
 from . import latency, scale_out
 from .context import Context
 from .processes import DEFINITIONS, Implementation, environment
+from .tables import latency_table, scaling_table
 
 PREFIX = "scale"
 
@@ -45,6 +48,27 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def _git() -> dict[str, Any]:
+    """The commit measured, and the source files changed from it (the checkout is shared)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "uncommitted_src": git("status", "--porcelain", "--", "src").splitlines(),
+    }
+
+
+def _failed(what: str, error: BaseException) -> str:
+    """Log a measurement that crashed or hung; it is kept, as failed, in the results."""
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[-1][:300]
+    _log(f"{what} FAILED: {reason}")
+    return reason
+
+
 def _rotated(items: list[Implementation], shift: int) -> list[Implementation]:
     shift %= len(items)
     return items[shift:] + items[:shift]
@@ -56,7 +80,14 @@ def _scaling(context: Context, impls: list[Implementation]) -> list[dict[str, An
     for kind in scale_out.KINDS:
         for layout in scale_out.LAYOUTS:
             for impl in _rotated(impls, turn):
-                row = scale_out.measure(context, impl, kind, layout)
+                try:
+                    row = scale_out.measure(context, impl, kind, layout)
+                except (RuntimeError, OSError, subprocess.SubprocessError) as error:
+                    reason = _failed(f"scaling {kind} {layout.label} {impl.name}", error)
+                    rows.append(
+                        {"impl": impl.name, "kind": kind, "layout": layout.label, "failed": reason}
+                    )
+                    continue
                 rows.append(row)
                 _log(
                     f"scaling {kind:<4} {layout.label:<22} {impl.name:<4} "
@@ -76,7 +107,12 @@ def _latency(context: Context, impls: list[Implementation]) -> list[dict[str, An
     rows: list[dict[str, Any]] = []
     for turn, kind in enumerate(latency.LATENCY_KINDS):
         for impl in _rotated(impls, turn):
-            row = latency.measure(context, impl, kind)
+            try:
+                row = latency.measure(context, impl, kind)
+            except (RuntimeError, OSError, subprocess.SubprocessError) as error:
+                reason = _failed(f"latency {kind} {impl.name}", error)
+                rows.append({"impl": impl.name, "kind": kind, "failed": reason})
+                continue
             rows.append(row)
             _log(f"latency {kind:<4} {impl.name:<4} max {row['max']['jobs_per_s']:,.0f} jobs/s")
             for phase in row["phases"]:
@@ -98,7 +134,10 @@ def main() -> int:
     parser.add_argument("--window", type=float, default=3.0, help="seconds per throughput window")
     parser.add_argument("--phase", type=float, default=5.0, help="seconds per latency load")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks")
+    parser.add_argument("--tables", action="store_true", help="print the tables of --out's JSON")
     arguments = parser.parse_args()
+    if arguments.tables:
+        return _tables(arguments.out)
     out = Path(tempfile.mkdtemp(prefix="bench-scaling-")) if arguments.quick else arguments.out
     window, phase = (1.0, 1.5) if arguments.quick else (arguments.window, arguments.phase)
     BullMQCodeGen(config=DEFINITIONS).generate()
@@ -109,6 +148,7 @@ def main() -> int:
         info: dict[str, Any] = {
             **environment_info(runner.redis_executable, runner.node),
             "cpu": _cpu_model(),
+            **_git(),
             "load_average_before": [round(value, 2) for value in os.getloadavg()],
             "window_seconds": window,
             "phase_seconds": phase,
@@ -150,6 +190,17 @@ def main() -> int:
             json.dumps({"environment": info, "runs": latencies}, indent=1) + "\n"
         )
     _log(f"wrote {out} (process logs in {logs})")
+    if scaling:
+        print(scaling_table(scaling), end="\n\n")
+    if latencies:
+        print(latency_table(latencies))
+    return 0
+
+
+def _tables(out: Path) -> int:
+    for name, table in (("scaling.json", scaling_table), ("latency.json", latency_table)):
+        if (out / name).exists():
+            print(table(json.loads((out / name).read_text())["runs"]), end="\n\n")
     return 0
 
 

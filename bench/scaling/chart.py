@@ -18,12 +18,14 @@ _PANELS = (
 
 
 def write_chart(path: Path, rows: Sequence[dict[str, Any]], info: dict[str, Any]) -> None:
-    """Grouped bars: one row of panels per kind of job, one bar per implementation."""
+    """Grouped bars: one row of panels per kind of job, one bar per implementation (runs that
+    failed are left out)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    rows = [row for row in rows if "failed" not in row]
     kinds = list(dict.fromkeys(row["kind"] for row in rows))
     impls = list(dict.fromkeys(row["impl"] for row in rows))
     layouts = list(dict.fromkeys(row["layout"] for row in rows))

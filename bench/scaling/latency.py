@@ -30,8 +30,8 @@ _GUESS = {"noop": 25_000.0, "1ms": 6_000.0}
 
 
 def _delays(samples: list[list[int]], phase: int) -> dict[str, float]:
-    starts = sorted(sample[1] for sample in samples if sample[0] == phase)
-    completes = sorted(sample[2] for sample in samples if sample[0] == phase)
+    starts = sorted(sample[2] for sample in samples if sample[0] == phase)
+    completes = sorted(sample[3] for sample in samples if sample[0] == phase)
     if not starts:
         return {"recorded": 0}
     return {

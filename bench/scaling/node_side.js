@@ -3,7 +3,7 @@
 //   node node_side.js worker QUEUES SLEEP_MS [SAMPLES_FILE]
 //       one Worker per queue (QUEUES comma-separated), concurrency BENCH_CONCURRENCY; prints
 //       "ready", runs until SIGTERM, then closes and writes the stamped jobs' delays (ns):
-//       {"samples": [[phase, start, complete], ...]}
+//       {"samples": [[phase, sent, start delay, complete delay], ...]} (nanoseconds)
 //   node node_side.js produce QUEUE JOB RATE SECONDS PHASE
 //       adds RATE jobs/s for SECONDS, each stamped with the monotonic time before its add;
 //       prints one JSON line (with the add calls' p50 and p99)
@@ -35,7 +35,7 @@ async function worker([queues, sleepMs, samplesFile]) {
       if (entry === undefined) return;
       started.delete(job.id);
       const [phase, sent, start] = entry;
-      samples.push([phase, start - sent, nowNs() - sent]);
+      samples.push([phase, sent, start - sent, nowNs() - sent]);
     });
     return w;
   });

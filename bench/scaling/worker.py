@@ -4,7 +4,8 @@ stamped job's add-to-start and add-to-complete until SIGTERM.
     python -m bench.scaling.worker QUEUE SAMPLES_FILE
 
 Prints ``ready`` once the workers run; on SIGTERM closes them gracefully and
-writes ``{"samples": [[phase, start_ns, complete_ns], ...]}`` to SAMPLES_FILE.
+writes ``{"samples": [[phase, sent, start, complete], ...]}`` to SAMPLES_FILE (nanoseconds:
+the monotonic time of the add call, then the delays from it).
 """
 
 from __future__ import annotations
@@ -26,16 +27,17 @@ class Recorder(WorkerListener):
     """On completion (after Redis recorded it), the delays of a stamped job."""
 
     def __init__(self) -> None:
-        self.samples: list[tuple[int, int, int]] = []
+        self.samples: list[tuple[int, int, int, int]] = []
 
     def on_completed(self, job: JobInfo, duration: float) -> None:
         started = STARTED.pop(job.id, None)
         if started is not None:
             phase, sent_ns, started_ns = started
-            self.samples.append((phase, started_ns - sent_ns, time.monotonic_ns() - sent_ns))
+            completed_ns = time.monotonic_ns() - sent_ns
+            self.samples.append((phase, sent_ns, started_ns - sent_ns, completed_ns))
 
 
-async def main(queue: str) -> list[tuple[int, int, int]]:
+async def main(queue: str) -> list[tuple[int, int, int, int]]:
     recorder = Recorder()
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
