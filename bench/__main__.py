@@ -1,7 +1,10 @@
 """The benchmark suite: ``uv run python -m bench`` (or ``./dev bench``).
 
-Prints a table and writes ``docs/benchmarks/results.json`` and
-``docs/benchmarks/throughput.png``. ``--rounds`` (default 5) interleaved rounds;
+Prints a table and writes ``docs/benchmarks/results.json``, ``table.txt`` and
+``throughput.png``; every worker and producer run also reports Redis's own CPU
+time and commands per job (``bench/workloads/redis_cost.py``), and the sleeping
+workers the ceiling ``concurrency / (job time + one round trip)`` measured in
+the same run. ``--rounds`` (default 5) interleaved rounds;
 ``--quick`` for a short smoke run (1 round, small counts) that writes to a
 temporary directory instead of docs/.
 
@@ -103,6 +106,12 @@ def scenarios(quick: bool, with_node: bool) -> list[Scenario]:
             "worker, concurrency 100, ~1 ms jobs",
             "jobs_per_s",
             worker("sleepC100", "sleepC100Job", 10000, 100, 1),
+        ),
+        Scenario(
+            "worker_10ms_c100",
+            "worker, concurrency 100, ~10 ms jobs",
+            "jobs_per_s",
+            worker("sleep10msC100", "sleep10msC100Job", 10000, 100, 10),
         ),
         Scenario(
             "produce_schema",
@@ -286,11 +295,11 @@ def main() -> int:
         info = environment_info(runner.redis_executable, runner.node)
     info["rounds"] = rounds
     info["minutes"] = round((time.monotonic() - started) / 60, 1)
-    print_table(chosen, results, info)
     out.mkdir(parents=True, exist_ok=True)
+    print_table(chosen, results, info, out / "table.txt")
     write_json(out / "results.json", chosen, results, info)
     write_chart(out / "throughput.png", chosen, results, info)
-    print(f"wrote {out / 'results.json'} and {out / 'throughput.png'}")
+    print(f"wrote {out / 'results.json'}, {out / 'table.txt'} and {out / 'throughput.png'}")
     return 0
 
 
@@ -304,7 +313,7 @@ def replot(out: Path) -> int:
         for scenario in [*scenarios(False, info["node"] != "absent"), *codegen_scenarios()]
         if scenario.name in results.runs
     ]
-    print_table(chosen, results, info)
+    print_table(chosen, results, info, out / "table.txt")
     write_chart(out / "throughput.png", chosen, results, info)
     return 0
 

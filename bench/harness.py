@@ -24,6 +24,8 @@ from typing import Any
 from bullmq_codegen.testing import RedisServer, find_redis_server
 from bullmq_codegen.testing.node import NODE_BULLMQ, node_bullmq
 
+from .workloads.redis_cost import redis_cost
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 
@@ -77,10 +79,15 @@ class Results:
 
 
 def with_rates(result: dict[str, Any]) -> dict[str, Any]:
-    """Add jobs/s and CPU µs per job to a run that reports jobs, wall and cpu."""
+    """Add jobs/s and CPU µs per job to a run that reports jobs, wall and cpu; Redis's own
+    cost per job to one that reports Redis's INFO before and after (``redis_cost``)."""
     if {"jobs", "wall", "cpu"} <= result.keys():
         result["jobs_per_s"] = result["jobs"] / result["wall"]
         result["cpu_us_per_job"] = result["cpu"] / result["jobs"] * 1e6
+    if {"redis_before", "redis_after"} <= result.keys():
+        result.update(
+            redis_cost(result.pop("redis_before"), result.pop("redis_after"), result["jobs"])
+        )
     return result
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,30 @@ def _format(value: float, unit: str) -> str:
     if unit == "s":
         return f"{value:.3f}"
     return f"{value:.2f}"
+
+
+_MEDIANS = (
+    "cpu_us_per_job",
+    "redis_cpu_us_per_job",
+    "redis_commands_per_job",
+    "redis_scripts_per_job",
+    "redis_waits_per_job",
+    "job_ms",
+    "rtt_ms",
+    "ceiling_per_s",
+    "of_ceiling",
+)
+"""Figures of a run reported as their median over the rounds, beside the headline."""
+
+
+def _median_calls(runs: list[dict[str, Any]]) -> dict[str, float]:
+    """Redis's calls per job by command, each the median over ``runs`` (absent: 0)."""
+    tallies = [run["redis_calls_per_job"] for run in runs if "redis_calls_per_job" in run]
+    names = sorted({name for tally in tallies for name in tally})
+    return {
+        name: round(statistics.median(tally.get(name, 0.0) for tally in tallies), 4)
+        for name in names
+    }
 
 
 def rows(scenarios: list[Scenario], results: Results) -> list[dict[str, Any]]:
@@ -37,9 +62,13 @@ def rows(scenarios: list[Scenario], results: Results) -> list[dict[str, Any]]:
                 "metric": scenario.metric,
                 **summary,
             }
-            cpu = results.summary(scenario.name, impl, "cpu_us_per_job")
-            if cpu is not None:
-                row["cpu_us_per_job"] = cpu["median"]
+            for key in _MEDIANS:
+                median = results.summary(scenario.name, impl, key)
+                if median is not None:
+                    row[key] = median["median"]
+            calls = _median_calls(results.runs.get(scenario.name, {}).get(impl, []))
+            if calls:
+                row["redis_calls_per_job"] = calls
             if results.failed(scenario.name, impl):
                 row["failed_runs"] = results.failed(scenario.name, impl)
             p99 = results.summary(scenario.name, impl, "p99_ms")
@@ -55,7 +84,10 @@ def rows(scenarios: list[Scenario], results: Results) -> list[dict[str, Any]]:
     return table
 
 
-def print_table(scenarios: list[Scenario], results: Results, info: dict[str, Any]) -> None:
+def print_table(
+    scenarios: list[Scenario], results: Results, info: dict[str, Any], path: Path | None = None
+) -> None:
+    """Print the table; also write it to ``path`` as plain text."""
     from rich.console import Console
     from rich.table import Table
 
@@ -68,6 +100,8 @@ def print_table(scenarios: list[Scenario], results: Results, info: dict[str, Any
         "median",
         "min-max",
         "CPU µs/job",
+        "Redis CPU µs/job",
+        "Redis cmds/job (scripts)",
         "vs raw",
         "failed runs",
     ):
@@ -81,13 +115,28 @@ def print_table(scenarios: list[Scenario], results: Results, info: dict[str, Any
             IMPL_LABELS.get(row["impl"], row["impl"]),
             f"{_format(row['median'], unit)} {unit}"
             + (f" (p99 {row['p99_ms']:.2f})" if "p99_ms" in row else "")
-            + (f" ({row['connections']:.0f} connections)" if "connections" in row else ""),
+            + (f" ({row['connections']:.0f} connections)" if "connections" in row else "")
+            + (
+                f" ({row['of_ceiling']:.0%} of {row['ceiling_per_s']:,.0f}: "
+                f"job {row['job_ms']:.2f} ms, PING {row['rtt_ms']:.3f} ms)"
+                if "of_ceiling" in row
+                else ""
+            ),
             f"{_format(row['min'], unit)}-{_format(row['max'], unit)}",
             f"{row['cpu_us_per_job']:.0f}" if "cpu_us_per_job" in row else "",
+            f"{row['redis_cpu_us_per_job']:.0f}" if "redis_cpu_us_per_job" in row else "",
+            (
+                f"{row['redis_commands_per_job']:.2f} ({row['redis_scripts_per_job']:.2f})"
+                if "redis_commands_per_job" in row
+                else ""
+            ),
             f"{row['vs_raw']:.2f}x" if "vs_raw" in row else "",
             str(row.get("failed_runs", "")),
         )
-    Console(width=160).print(table)
+    console = Console(width=240, record=True)
+    console.print(table)
+    if path is not None:
+        path.write_text(console.export_text())
 
 
 def write_json(

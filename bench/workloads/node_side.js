@@ -8,6 +8,25 @@ const url = process.env.BENCH_REDIS_URL;
 const prefix = process.env.BENCH_PREFIX;
 const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
 const now = () => Number(process.hrtime.bigint()) / 1e9;
+// Redis's INFO cpu + commandstats, on a connection of its own (bench/workloads/redis_cost.py reads it)
+const redisInfo = async () => {
+  const probe = new IORedis(url);
+  const text = await probe.info("cpu", "commandstats");
+  await probe.quit();
+  return text;
+};
+// the median PING round trip in ms on the worker's connection kind (ioredis)
+async function roundTripMs(connection) {
+  await connection.ping();
+  const samples = [];
+  for (let i = 0; i < 300; i++) {
+    const t0 = now();
+    await connection.ping();
+    samples.push(now() - t0);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)] * 1000;
+}
 
 async function fill(connection, queueName, jobName, n) {
   const queue = new Queue(queueName, { connection, prefix });
@@ -22,17 +41,31 @@ async function worker(connection, [queueName, jobName, n, concurrency, sleepMs])
   n = Number(n);
   await fill(connection, queueName, jobName, n);
   let count = 0;
+  let slept = 0; let sleeps = 0;
   let resolveDone;
   const done = new Promise((resolve) => { resolveDone = resolve; });
+  const rtt = await roundTripMs(connection);
+  const before = await redisInfo();
   const started = now(); const cpu0 = cpu();
   const w = new Worker(queueName, async () => {
     count += 1;
     if (count >= n) resolveDone();
-    if (Number(sleepMs)) await new Promise((r) => setTimeout(r, Number(sleepMs)));
+    if (Number(sleepMs)) {
+      const t0 = now();
+      await new Promise((r) => setTimeout(r, Number(sleepMs)));
+      slept += now() - t0; sleeps += 1;
+    }
   }, { connection, prefix, concurrency: Number(concurrency) });
   await done;
-  const result = { jobs: n, wall: now() - started, cpu: cpu() - cpu0 };
-  await w.close();
+  const result = { jobs: n, wall: now() - started, cpu: cpu() - cpu0, rtt_ms: rtt };
+  await w.close();  // every job completed: Redis's cost of all of them
+  result.redis_before = before;
+  result.redis_after = await redisInfo();
+  if (sleeps) {
+    result.job_ms = (slept / sleeps) * 1000;
+    result.ceiling_per_s = Number(concurrency) / ((result.job_ms + rtt) / 1000);
+    result.of_ceiling = n / result.wall / result.ceiling_per_s;
+  }
   return result;
 }
 
@@ -41,6 +74,7 @@ async function produce(connection, [mode, n]) {
   const queue = new Queue("emailSend", { connection, prefix, defaultJobOptions: { removeOnComplete: true } });
   const data = { to: "user@example.com", template: "welcome" };
   await queue.add("afterSignUpEmail", data);
+  const before = await redisInfo();
   const started = now(); const cpu0 = cpu();
   if (mode === "sequential") {
     for (let i = 0; i < n; i++) await queue.add("afterSignUpEmail", data);
@@ -55,6 +89,8 @@ async function produce(connection, [mode, n]) {
     }
   }
   const result = { jobs: n, wall: now() - started, cpu: cpu() - cpu0 };
+  result.redis_before = before;
+  result.redis_after = await redisInfo();
   await queue.close();
   return result;
 }

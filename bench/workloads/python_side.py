@@ -19,9 +19,12 @@ import asyncio
 import json
 import os
 import resource
+import socket
 import statistics
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 PREFIX = os.environ.get("BENCH_PREFIX", "bench")
@@ -38,6 +41,43 @@ def rss_kib() -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def redis_info() -> str:
+    """Redis's ``INFO cpu commandstats`` (one command, on a connection of its own)."""
+    address = urlsplit(URL)
+    with socket.create_connection((address.hostname or "127.0.0.1", address.port or 6379)) as sock:
+        sock.sendall(b"INFO cpu commandstats\r\n")
+        data = b""
+        while b"\r\n" not in data:
+            data += sock.recv(65536)
+        header, _, body = data.partition(b"\r\n")
+        length = int(header[1:])
+        while len(body) < length + 2:
+            body += sock.recv(65536)
+    return body[:length].decode()
+
+
+async def round_trip_ms(ping: Callable[[], Awaitable[object]], times: int = 300) -> float:
+    """The median PING round trip, in milliseconds, on the connection ``ping`` uses."""
+    await ping()
+    samples = []
+    for _ in range(times):
+        started = time.perf_counter()
+        await ping()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples) * 1000
+
+
+def ceiling(result: dict[str, Any], concurrency: int, slept: float, sleeps: int) -> None:
+    """Add the job time (the processor's measured sleep) and the ceiling it sets,
+    ``concurrency / (job time + one round trip)``, to a sleeping worker's ``result``."""
+    if not sleeps:
+        return
+    job_ms = slept / sleeps * 1000
+    result["job_ms"] = job_ms
+    result["ceiling_per_s"] = concurrency / ((job_ms + result["rtt_ms"]) / 1000)
+    result["of_ceiling"] = result["jobs"] / result["wall"] / result["ceiling_per_s"]
 
 
 async def fill(queue_name: str, job_name: str, jobs: int, data: dict[str, Any]) -> None:
@@ -60,16 +100,26 @@ async def worker(args: argparse.Namespace) -> dict[str, Any]:
     done = asyncio.Event()
     if args.impl == "raw":
         from bullmq import Worker
+        from redis.asyncio import Redis
 
         count = [0]
+        slept = [0.0, 0]
 
         async def process(job: Any, token: str) -> None:
             count[0] += 1
             if count[0] >= args.jobs:
                 done.set()
             if args.sleep_ms:
+                before = time.perf_counter()
                 await asyncio.sleep(args.sleep_ms / 1000)
+                slept[0] += time.perf_counter() - before
+                slept[1] += 1
 
+        # bullmq-py's connection kind: a redis.asyncio client on one connection
+        probe = Redis.from_url(URL, single_connection_client=True)
+        rtt = await round_trip_ms(probe.ping)
+        await probe.aclose()
+        before = redis_info()
         started, cpu = time.perf_counter(), cpu_seconds()
         raw = Worker(
             args.queue,
@@ -81,15 +131,32 @@ async def worker(args: argparse.Namespace) -> dict[str, Any]:
         await raw.close()
     else:
         from bench.app.queues import generated, queue_definitions
+        from bench.app.queues.generated.queues import runtime
+        from bullmq_codegen.runtime.resp import pack
 
         queue_definitions.REACHED[args.jobs] = done
+        pipeline = runtime.context(args.queue).pipeline
+        ping = pack("PING")
+        rtt = await round_trip_ms(lambda: pipeline.execute(ping))  # the worker's connection
+        before = redis_info()
         started, cpu = time.perf_counter(), cpu_seconds()
         group = generated.create_workers(queues=[args.queue])
         await group.start()
         await done.wait()
         wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
         await generated.close_connections()
-    return {"jobs": args.jobs, "wall": wall, "cpu": cpu}
+        slept = queue_definitions.SLEPT
+    # every job completed once the worker closed: Redis's cost of all of them
+    result = {
+        "jobs": args.jobs,
+        "wall": wall,
+        "cpu": cpu,
+        "rtt_ms": rtt,
+        "redis_before": before,
+        "redis_after": redis_info(),
+    }
+    ceiling(result, args.concurrency, slept[0], int(slept[1]))
+    return result
 
 
 async def produce(args: argparse.Namespace) -> dict[str, Any]:
@@ -136,6 +203,7 @@ async def produce(args: argparse.Namespace) -> dict[str, Any]:
             await generated.close_connections()
 
     await add_one()  # connect and load scripts outside the clock
+    before = redis_info()
     started, cpu = time.perf_counter(), cpu_seconds()
     if args.mode == "sequential":
         for _ in range(args.jobs):
@@ -153,8 +221,15 @@ async def produce(args: argparse.Namespace) -> dict[str, Any]:
         for start in range(0, args.jobs, 1000):
             await add_bulk(min(1000, args.jobs - start))
     wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    after = redis_info()
     await close()
-    return {"jobs": args.jobs, "wall": wall, "cpu": cpu}
+    return {
+        "jobs": args.jobs,
+        "wall": wall,
+        "cpu": cpu,
+        "redis_before": before,
+        "redis_after": after,
+    }
 
 
 async def latency(args: argparse.Namespace) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """Queues the benchmarks drive: the example's e-mail job, a no-payload job, workers at
-concurrency 1/10/100 doing nothing or sleeping ~1 ms."""
+concurrency 1/10/100 doing nothing or sleeping ~1 ms, and at 100 sleeping ~10 ms."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import time
 from typing import Annotated
 
 from pydantic import BaseModel, StringConstraints
@@ -28,6 +29,8 @@ PROCESSED = [0]
 """Jobs whose processor ran, in this process (the benchmark's clock stops on a count)."""
 REACHED: dict[int, asyncio.Event] = {}
 """Count → event set when ``PROCESSED`` reaches it."""
+SLEPT = [0.0, 0]
+"""Seconds the sleeping processors actually slept, and how many sleeps: the job time."""
 
 
 def _count() -> None:
@@ -52,10 +55,23 @@ async def noop(job: Job[None]) -> None:
     _count()
 
 
+async def _sleep(seconds: float) -> None:
+    started = time.perf_counter()
+    await asyncio.sleep(seconds)
+    SLEPT[0] += time.perf_counter() - started
+    SLEPT[1] += 1
+
+
 async def one_ms(job: Job[None]) -> None:
     """About a millisecond of waiting (I/O, not CPU)."""
     _count()
-    await asyncio.sleep(0.001)
+    await _sleep(0.001)
+
+
+async def ten_ms(job: Job[None]) -> None:
+    """About ten milliseconds of waiting (I/O, not CPU)."""
+    _count()
+    await _sleep(0.01)
 
 
 def _worker_queue(concurrency: int, name: str, processor: Processor) -> QueueDefinition:
@@ -80,6 +96,7 @@ queue_config = create_queue_config(
         "noopC100": _worker_queue(100, "noopC100Job", noop),
         "sleepC10": _worker_queue(10, "sleepC10Job", one_ms),
         "sleepC100": _worker_queue(100, "sleepC100Job", one_ms),
+        "sleep10msC100": _worker_queue(100, "sleep10msC100Job", ten_ms),
     },
     connection=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
     prefix=os.environ.get("BENCH_PREFIX", "bench"),
