@@ -144,7 +144,10 @@ def main() -> int:
     started = time.monotonic()
     logs = Path(tempfile.mkdtemp(prefix="bench-scaling-logs-"))
     with Runner(_log) as runner:
-        os.environ.update(BENCH_REDIS_URL=runner.server.url, BENCH_PREFIX=PREFIX)  # bench app
+        # the app reads its Redis when first imported: only after this line
+        os.environ.update(BENCH_REDIS_URL=runner.server.url, BENCH_PREFIX=PREFIX)
+        from .app.queue_definitions import CONCURRENCY
+
         info: dict[str, Any] = {
             **environment_info(runner.redis_executable, runner.node),
             "cpu": _cpu_model(),
@@ -152,10 +155,10 @@ def main() -> int:
             "load_average_before": [round(value, 2) for value in os.getloadavg()],
             "window_seconds": window,
             "phase_seconds": phase,
-            "concurrency_per_queue_per_process": 10,
+            "concurrency_per_queue_per_process": CONCURRENCY,
         }
         _log(json.dumps(info))
-        env = environment(runner.server.url, PREFIX, runner.node)
+        env = environment(runner.server.url, PREFIX, runner.node, CONCURRENCY)
         impls = [Implementation("ours", env)]
         if runner.node is not None:
             impls.append(Implementation("node", env))

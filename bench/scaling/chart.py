@@ -78,7 +78,8 @@ def write_chart(path: Path, rows: Sequence[dict[str, Any]], info: dict[str, Any]
             axis.grid(axis="y", alpha=0.3)
     axes[0][0].legend(fontsize=8)
     figure.suptitle(
-        f"Scaling out, concurrency 10 per queue per process; {info['machine']} shared by Redis "
+        f"Scaling out, concurrency {info['concurrency_per_queue_per_process']} per queue per process; "
+        f"{info['machine']} shared by Redis "
         f"and every process; {info['redis_server']}, {info['date']}",
         fontsize=10,
     )

@@ -85,6 +85,7 @@ def measure(context: Context, impl: Implementation, kind: str) -> dict[str, Any]
                     "add_call_p99_ms": produced["add_p99_ms"],
                     "backlog_when_adds_ended": left_when_adds_ended,
                     "redis_cpu_us_per_job": cost["redis_cpu_us_per_job"],
+                    "redis_commands_per_job": cost["redis_commands_per_job"],
                     "worker_cpu_us_per_job": cost["clients_cpu_us_per_job"],
                 }
             )

@@ -13,7 +13,7 @@ const fs = require("fs");
 
 const url = process.env.BENCH_REDIS_URL;
 const prefix = process.env.BENCH_PREFIX;
-const concurrency = Number(process.env.BENCH_CONCURRENCY || 10);
+const concurrency = Number(process.env.BENCH_CONCURRENCY); // the definitions' CONCURRENCY
 const MAX_IN_FLIGHT = 1000;
 const nowNs = () => Number(process.hrtime.bigint()); // CLOCK_MONOTONIC, as Python's monotonic_ns
 const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };

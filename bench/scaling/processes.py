@@ -166,14 +166,18 @@ def produce(
     return result
 
 
-def environment(redis_url: str, prefix: str, node_modules: Path | None) -> dict[str, str]:
-    """The processes' environment: the benchmark's Redis and prefix, quiet logs."""
+def environment(
+    redis_url: str, prefix: str, node_modules: Path | None, concurrency: int
+) -> dict[str, str]:
+    """The processes' environment: the benchmark's Redis and prefix, Node's workers'
+    concurrency (ours is in the definitions), quiet logs."""
     result = {
         **{key: value for key, value in os.environ.items() if not key.startswith("WORKER_")},
         "BENCH_REDIS_URL": redis_url,
         "BENCH_PREFIX": prefix,
         "PYTHONPATH": str(ROOT),
         "LOG_LEVEL": "WARNING",
+        "BENCH_CONCURRENCY": str(concurrency),
     }
     if node_modules is not None:
         result["NODE_PATH"] = str(node_modules)
