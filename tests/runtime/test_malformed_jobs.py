@@ -1,4 +1,5 @@
-"""A job whose stored data or options are not JSON fails at once, whatever its route.
+"""A job whose stored data or options are not JSON, or whose timestamp is not a number, fails
+at once, whatever its route.
 
 Before, the failure path itself decoded them: the job stayed active, stalled, and
 was taken again, forever (``ats`` climbing). Seen in an adversarial run.
@@ -55,6 +56,8 @@ ROUTES = [
         ("nobody", "data", "{not json", "no processor for job name 'nobody'"),
         ("ping", "opts", "not json", "its options are not JSON"),
         ("bare", "opts", "[1, 2", "its options are not JSON"),
+        ("ping", "timestamp", "soon", "its timestamp is not a number ('soon')"),
+        ("nobody", "timestamp", "soon", "no processor for job name 'nobody'"),
     ],
 )
 async def test_data_or_options_that_are_not_json_fail_the_job_at_once(

@@ -111,7 +111,20 @@ def _bull_job(ctx: QueueContext, raw: RawJob) -> BullJob:
             fields["data"] = "null"
         if not _is_json(fields.get("opts"), dict):
             fields["opts"] = "{}"
+        if not _is_int(fields.get("timestamp")):
+            fields["timestamp"] = "0"
         return BullJob.fromJSON(ctx, fields, raw.id)
+
+
+def _is_int(text: str | None) -> bool:
+    """Whether ``text`` is absent, or an integer as BullMQ stores its timestamps."""
+    if not text:
+        return True
+    try:
+        int(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_json(text: str | None, kind: type) -> bool:
@@ -203,6 +216,10 @@ class JobRunner:
             opts = decode_opts(fields.get("opts"))
         except (ValueError, AttributeError) as error:  # not JSON, or not an object
             await self._fail_now(raw, token, info, route, f"its options are not JSON ({error})")
+            return None
+        if not _is_int(fields.get("timestamp")):
+            reason = f"its timestamp is not a number ({fields.get('timestamp')!r})"
+            await self._fail_now(raw, token, info, route, reason)
             return None
         try:
             payload = route.route.parse(data_json)
