@@ -63,3 +63,7 @@ def test_the_worker_side_loads_when_asked_for() -> None:
     assert "bullmq_codegen.runtime.group" in loaded
     assert "bullmq_codegen.runtime.worker.queue_worker" in loaded
     assert [name for name in loaded if name.startswith(("typer", "rich", "starlette"))] == []
+    # The modules themselves, as attributes, as before the package's names were lazy.
+    assert "app.queues.generated.workers" in _loaded_after(
+        "import app.queues.generated as package; assert package.workers.ROUTES"
+    )

@@ -5,8 +5,8 @@
 API processes use the producers (``enqueue_*``); worker processes use
 ``create_workers`` (or ``bullmq-codegen workers start``). Importing this
 package connects to nothing and starts no worker. Each name's module
-(``producers``, ``queues`` or ``workers``) is imported when the name is first
-used, so a process that only enqueues never imports the workers.
+(``producers``, ``queues`` or ``workers``) is imported when the name, or the
+module, is first used, so a process that only enqueues never imports the workers.
 """
 
 import importlib
@@ -225,4 +225,6 @@ _MODULES = {
 def __getattr__(name: str) -> object:
     if name in _MODULES:
         return getattr(importlib.import_module(f".{_MODULES[name]}", __name__), name)
+    if name in ("producers", "queues", "workers"):
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
