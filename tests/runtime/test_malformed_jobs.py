@@ -77,3 +77,19 @@ async def test_data_or_options_that_are_not_json_fail_the_job_at_once(
     fields = await ctx.client.hgetall(ctx.job_key(job.id))
     assert fields["ats"] == "1"  # started once: no stalled-and-taken-again cycle
     assert fields[field] == stored  # left as found, for whoever looks into it
+
+
+async def test_a_job_of_a_name_nobody_runs_counts_as_failed_in_the_heartbeat(
+    runtime: Runtime,
+) -> None:
+    """The dashboard and ``status`` read failures from the heartbeats when metrics are off."""
+    queue = runtime.queue("pings")
+    producer: Producer[Any] = Producer(queue, "ping", Ping)
+    job = await producer.enqueue(Ping(host="h"), {})
+    ctx = runtime.context("pings")
+    await ctx.client.hset(ctx.job_key(job.id), "name", "nobody")  # a producer of another deploy
+    async with runtime.workers(ROUTES) as group:
+        with pytest.raises(JobFailedError):
+            await job.result(timeout=10)
+        heartbeat = group.workers["pings"].heartbeat()
+    assert (heartbeat.failed, heartbeat.completed) == (1, 0)

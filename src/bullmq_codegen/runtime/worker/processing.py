@@ -159,6 +159,8 @@ class JobRunner:
         self._listeners = listeners
         self._limiter = dict(settings.limiter) if settings.limiter is not None else None
         self.running: dict[str, JobInfo] = {}
+        self.unrouted = RouteStats()
+        """Counts of the jobs whose name no route here runs (each failed at once)."""
 
     async def run(self, raw: RawJob, token: str, fetch_next: Callable[[], bool]) -> RawJob | None:
         """Process ``raw`` to the end; return the next job its completion took, if any."""
@@ -392,8 +394,7 @@ class JobRunner:
         except Exception as finish_error:
             self._not_recorded(info, route, "failed", finish_error)
             return
-        if route is not None:
-            route.stats.failed += 1
+        (route.stats if route is not None else self.unrouted).failed += 1
         notify(
             self._listeners,
             lambda listener: listener.on_failed(
@@ -422,8 +423,7 @@ class JobRunner:
         the worker's too; a refusal, its lock lost or the job no longer active, is not)."""
         if isinstance(error, RedisError | OSError):
             self._report_error(error)
-        if route is not None:
-            route.stats.not_recorded += 1
+        (route.stats if route is not None else self.unrouted).not_recorded += 1
         notify(self._listeners, lambda listener: listener.on_not_recorded(info, outcome, error))
 
     def _report_error(self, error: BaseException) -> None:

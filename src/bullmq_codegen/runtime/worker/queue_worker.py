@@ -280,7 +280,7 @@ class QueueWorker:
 
     def heartbeat(self) -> Heartbeat:
         """What this worker says about itself in Redis."""
-        stats = self.stats().values()
+        stats = [*self.stats().values(), self._runner.unrouted]
         return Heartbeat.here(
             worker_id=self.id,
             queue=self.queue_name,
