@@ -15,9 +15,7 @@ commands arrive.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
-from urllib.parse import urlsplit
 
 import pytest
 from redis import Redis as SyncRedis
@@ -35,81 +33,12 @@ from bullmq_codegen.testing import (
     find_redis_server,
 )
 
-_LOADING = b"-LOADING Redis is loading the dataset in memory\r\n"
-_REFUSED = pack("LOADINGTEST")
-
-
-async def _read_value(reader: asyncio.StreamReader) -> bytes:
-    """One whole RESP2 or RESP3 value, as it came (a command or a reply)."""
-    line = await reader.readuntil(b"\r\n")
-    kind, rest = line[:1], line[1:-2]
-    if kind in b"$=!":  # blob string, verbatim string, blob error
-        size = int(rest)
-        return line if size < 0 else line + await reader.readexactly(size + 2)
-    if kind in b"*~>%|":  # array, set, push; map and attribute hold pairs
-        count = max(int(rest), 0) * (2 if kind in b"%|" else 1)
-        parts = [line]
-        for _ in range(count):
-            parts.append(await _read_value(reader))
-        return b"".join(parts)
-    return line  # one line: + - : _ , # (
-
-
-class LoadingProxy:
-    """A TCP proxy to a real Redis that answers ``-LOADING`` to the commands it is told to."""
-
-    def __init__(self, redis_url: str) -> None:
-        parts = urlsplit(redis_url)
-        self._target = (parts.hostname or "127.0.0.1", parts.port or 6379)
-        self._server: asyncio.Server | None = None
-        self.refuse: Callable[[bytes], bool] = lambda command: False
-        self.refused: list[bytes] = []
-        self.port = 0
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.port = int(self._server.sockets[0].getsockname()[1])
-
-    async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-
-    async def _serve(
-        self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
-    ) -> None:
-        redis_in, redis_out = await asyncio.open_connection(*self._target)
-        substituted: asyncio.Queue[bool] = asyncio.Queue()  # per command, in order
-
-        async def commands() -> None:
-            while True:
-                command = await _read_value(client_in)
-                refuse = self.refuse(command)
-                if refuse:
-                    self.refused.append(command)
-                await substituted.put(refuse)
-                redis_out.write(_REFUSED if refuse else command)
-                await redis_out.drain()
-
-        async def replies() -> None:
-            while True:
-                reply = await _read_value(redis_in)
-                client_out.write(_LOADING if await substituted.get() else reply)
-                await client_out.drain()
-
-        tasks = [asyncio.ensure_future(commands()), asyncio.ensure_future(replies())]
-        with contextlib.suppress(Exception):
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for writer in (redis_out, client_out):
-            writer.close()
+from ..redis_proxy import RedisProxy
 
 
 @pytest.fixture
-async def proxy(redis: RedisSource) -> AsyncIterator[LoadingProxy]:
-    loading = LoadingProxy(redis.url)
+async def proxy(redis: RedisSource) -> AsyncIterator[RedisProxy]:
+    loading = RedisProxy(redis.url)
     await loading.start()
     yield loading
     await loading.close()
@@ -123,7 +52,7 @@ async def direct(redis: RedisSource) -> AsyncIterator[Redis]:
 
 
 @pytest.fixture
-async def pipeline(proxy: LoadingProxy) -> AsyncIterator[AutoPipeline]:
+async def pipeline(proxy: RedisProxy) -> AsyncIterator[AutoPipeline]:
     client = command_client(f"redis://127.0.0.1:{proxy.port}/0")
     auto = AutoPipeline(client)
     yield auto
@@ -145,7 +74,7 @@ def _once(marker: bytes) -> Callable[[bytes], bool]:
 
 
 async def test_a_loading_reply_fails_no_other_command_in_flight(
-    pipeline: AutoPipeline, proxy: LoadingProxy, direct: Redis, prefix: str
+    pipeline: AutoPipeline, proxy: RedisProxy, direct: Redis, prefix: str
 ) -> None:
     await pipeline.execute(pack("PING"))  # connected: the commands below go out together
     keys = [f"{prefix}:k{i}" for i in range(8)]
@@ -164,7 +93,7 @@ async def test_a_loading_reply_fails_no_other_command_in_flight(
 
 
 async def test_a_command_refused_while_loading_runs_once_redis_has_loaded(
-    pipeline: AutoPipeline, proxy: LoadingProxy, direct: Redis, prefix: str
+    pipeline: AutoPipeline, proxy: RedisProxy, direct: Redis, prefix: str
 ) -> None:
     key = f"{prefix}:added"
     refusals = 3
@@ -176,7 +105,7 @@ async def test_a_command_refused_while_loading_runs_once_redis_has_loaded(
 
 async def test_a_command_refused_for_longer_gets_the_loading_error(
     pipeline: AutoPipeline,
-    proxy: LoadingProxy,
+    proxy: RedisProxy,
     direct: Redis,
     prefix: str,
     monkeypatch: pytest.MonkeyPatch,
@@ -197,7 +126,7 @@ async def test_a_command_refused_for_longer_gets_the_loading_error(
 
 
 async def test_a_transaction_aborted_while_loading_is_sent_again_whole(
-    pipeline: AutoPipeline, proxy: LoadingProxy, direct: Redis, prefix: str
+    pipeline: AutoPipeline, proxy: RedisProxy, direct: Redis, prefix: str
 ) -> None:
     first, second = f"{prefix}:t1", f"{prefix}:t2"
     proxy.refuse = _once(second.encode())
@@ -210,7 +139,7 @@ async def test_a_transaction_aborted_while_loading_is_sent_again_whole(
 
 
 async def test_a_batch_partly_run_is_not_sent_again(
-    pipeline: AutoPipeline, proxy: LoadingProxy, direct: Redis, prefix: str
+    pipeline: AutoPipeline, proxy: RedisProxy, direct: Redis, prefix: str
 ) -> None:
     ran, refused = f"{prefix}:ran", f"{prefix}:refused"
     proxy.refuse = _once(refused.encode())

@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 from ...job import Job
 from ..connection import is_connection_error
 from ..queue_context import QueueContext
+from ..resp import pack
 from ..routes import JobRoute
 from ..wire import decode_opts, keep_jobs
 from .backoff import BackoffError, retry_delay
@@ -48,6 +49,8 @@ class Route:
 
 
 _CHILDREN_PENDING_OR_FAILED = (-4, -9)
+_MISSING_KEY, _MISSING_LOCK = -1, -2
+"""BullMQ's finishing script's refusals: no job hash; no lock (or not this token's)."""
 """bullmq's codes for a parent that cannot complete while children are pending or have
 failed (``continueParentOnFailure`` runs it early); it still holds the job's lock."""
 
@@ -314,13 +317,20 @@ class JobRunner:
                 msgpack.packb(finish_opts, use_bin_type=True),
             ],
         )
+        sends = 0
+
+        def send() -> Awaitable[Any]:
+            nonlocal sends
+            sends += 1
+            return self._ctx.pipeline.run_script(script, packed)
+
         try:
-            result: Any = await self._retrying(
-                lambda: self._ctx.pipeline.run_script(script, packed)
-            )
+            result: Any = await self._retrying(send)
         except Exception as error:
             raise _NotRecorded(error) from error
         if isinstance(result, int) and result < 0:
+            if sends > 1 and await self._completed_unheard(raw.id, result, bool(remove)):
+                return None
             refusal = self._ctx.backend.scripts.finishedErrors(
                 {"code": result, "jobId": raw.id, "command": "moveToFinished", "state": "active"}
             )
@@ -332,6 +342,20 @@ class JobRunner:
         if fetch_next:
             self._fetcher.note(job is not None, limit_delay, delay_until)
         return job
+
+    async def _completed_unheard(self, job_id: str, code: int, removed: bool) -> bool:
+        """Whether a completion sent again after a lost connection is refused because the first
+        sending completed the job (its reply was lost with the connection): the job is gone,
+        removed on completion (``Missing key``), or already in the completed set without its
+        lock (``Missing lock``)."""
+        if code == _MISSING_KEY:
+            return removed
+        if code == _MISSING_LOCK:
+            score = await self._ctx.pipeline.execute(
+                pack("ZSCORE", self._ctx.keys["completed"], job_id)
+            )
+            return score is not None
+        return False
 
     async def _fail_now(
         self, raw: RawJob, token: str, info: JobInfo, route: Route | None, reason: str
