@@ -12,7 +12,10 @@ from redis import Redis
 from . import probes
 from .processes import Started
 
-__all__ = ["Context"]
+__all__ = ["MAX_EXPECTED", "Context"]
+
+MAX_EXPECTED = 40_000.0
+"""Jobs/s no run here is expected to pass: backlogs are sized for at most this."""
 
 
 @dataclass
@@ -31,17 +34,18 @@ class Context:
     """How long a latency phase's producer runs."""
     log: Callable[[str], None]
     observed: dict[str, float] = field(default_factory=dict[str, float])
-    """The highest rate measured so far per kind of job (sizes the next backlogs)."""
+    """The highest rate per process measured so far per kind of job (sizes the next backlogs)."""
 
-    def backlog_size(self, kind: str, guess: float) -> tuple[int, int]:
-        """(jobs to add, jobs left when a window ends early) for a run expected near
-        ``guess`` jobs/s (or the fastest of ``kind`` so far, when faster)."""
-        rate = max(guess, self.observed.get(kind, 0.0))
+    def backlog_size(self, kind: str, guess: float, processes: int = 1) -> tuple[int, int]:
+        """(jobs to add, jobs left when a window ends early) for ``processes`` expected near
+        ``guess`` jobs/s each (or the fastest per process of ``kind`` so far), together never
+        past ``MAX_EXPECTED`` (one Redis's ceiling here is about 33,000 jobs/s)."""
+        rate = min(max(guess, self.observed.get(kind, 0.0)) * processes, MAX_EXPECTED)
         reserve = max(2000, int(rate * 0.2))
         return int(rate * (self.settle_seconds + self.window_seconds) * 1.3) + reserve, reserve
 
-    def note(self, kind: str, jobs_per_s: float) -> None:
-        self.observed[kind] = max(self.observed.get(kind, 0.0), jobs_per_s)
+    def note(self, kind: str, jobs_per_s: float, processes: int = 1) -> None:
+        self.observed[kind] = max(self.observed.get(kind, 0.0), jobs_per_s / processes)
 
     def window(
         self, queues: Sequence[str], workers: Sequence[Started], reserve: int

@@ -21,9 +21,9 @@ __all__ = ["KINDS", "LAYOUTS", "Layout", "measure"]
 KINDS = {"noop": 0, "1ms": 1}
 """Kind of job → milliseconds each one waits."""
 _QUEUE_PREFIX = {"noop": "noop", "1ms": "sleep"}
-_GUESS_PER_PROCESS = {"noop": 25_000.0, "1ms": 6_000.0}
+_GUESS_PER_PROCESS = {"noop": 20_000.0, "1ms": 6_000.0}
 """Jobs/s a process is expected to reach at first (the backlog's size; later runs use the
-fastest measured)."""
+fastest per process measured)."""
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,7 @@ LAYOUTS = [Layout(1, 1), Layout(2, 1), Layout(4, 1), Layout(4, 4)]
 def measure(context: Context, impl: Implementation, kind: str, layout: Layout) -> dict[str, Any]:
     """One layout's figures for one implementation and kind of job."""
     queues = layout.queue_names(kind)
-    guess = _GUESS_PER_PROCESS[kind] * min(layout.processes, 2)
-    jobs, reserve = context.backlog_size(kind, guess)
+    jobs, reserve = context.backlog_size(kind, _GUESS_PER_PROCESS[kind], layout.processes)
     context.flush()
     fill(queues, -(-jobs // len(queues)))
     workers = start_workers(impl, layout.assignment(kind), KINDS[kind], context.logs)
@@ -65,7 +64,7 @@ def measure(context: Context, impl: Implementation, kind: str, layout: Layout) -
         stop(workers)
         context.flush()
     figures = window.figures()
-    context.note(kind, figures["jobs_per_s"])
+    context.note(kind, figures["jobs_per_s"], layout.processes)
     return {
         "impl": impl.name,
         "kind": kind,
