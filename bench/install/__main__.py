@@ -36,29 +36,21 @@ from bullmq_codegen.testing import RedisServer, find_redis_server
 
 from ..harness import ROOT
 from .cli_worker import idle_rss, worker_rate
-from .venvs import Venv, build_wheel, install, lay_out_app
+from .venvs import Venv, build_wheel, install, lay_out_app, run
 
 Measure = Callable[[str], dict[str, Any]]
 """One run, given a fresh key prefix: its figures."""
 
 
 def _json_run(venv: Venv, app: Path, url: str, args: list[str]) -> Measure:
-    def run(prefix: str) -> dict[str, Any]:
-        done = subprocess.run(
-            [venv.bin("python"), *args],
-            cwd=app,
-            env=venv.env(BENCH_REDIS_URL=url, BENCH_PREFIX=prefix),
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
+    def measure(prefix: str) -> dict[str, Any]:
+        env = venv.env(BENCH_REDIS_URL=url, BENCH_PREFIX=prefix)
+        result: dict[str, Any] = json.loads(
+            run([venv.bin("python"), *args], cwd=app, env=env).splitlines()[-1]
         )
-        if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
-        result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
         return result
 
-    return run
+    return measure
 
 
 def scenarios(

@@ -15,9 +15,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.packaging.conftest import user_env
+
 from ..harness import BENCH, ROOT
 
-__all__ = ["APP_FILES", "Venv", "build_wheel", "install", "lay_out_app", "user_env"]
+__all__ = ["APP_FILES", "Venv", "build_wheel", "install", "lay_out_app", "run"]
 
 APP_FILES = (
     "__init__.py",
@@ -32,21 +34,9 @@ APP_FILES = (
 """The benchmark application and the in-process workloads run inside the environments, copied
 under ``bench/`` so their module names are the suite's."""
 
-_FOREIGN = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "CONDA_PREFIX")
 
-
-def user_env() -> dict[str, str]:
-    """This process's environment less what points at the repository or its environment."""
-    env = {key: value for key, value in os.environ.items() if key not in _FOREIGN}
-    env["PATH"] = os.pathsep.join(
-        entry
-        for entry in env.get("PATH", "").split(os.pathsep)
-        if entry and not Path(entry).resolve().is_relative_to(ROOT)
-    )
-    return env
-
-
-def _run(args: list[str | Path], cwd: Path, env: dict[str, str] | None = None) -> str:
+def run(args: list[str | Path], cwd: Path, env: dict[str, str] | None = None) -> str:
+    """Run a program to completion in ``cwd``; its output, or an exit that shows why it failed."""
     done = subprocess.run(
         [str(arg) for arg in args],
         cwd=cwd,
@@ -71,7 +61,7 @@ def _uv() -> str:
 def build_wheel(work: Path) -> Path:
     """``uv build --wheel`` of this tree, as a release is built."""
     dist = work / "dist"
-    _run([_uv(), "build", "--wheel", "--quiet", "--out-dir", dist, ROOT], cwd=work)
+    run([_uv(), "build", "--wheel", "--quiet", "--out-dir", dist, ROOT], cwd=work)
     (wheel,) = dist.glob("bullmq_codegen-*-py3-none-any.whl")
     return wheel
 
@@ -106,7 +96,7 @@ class Venv:
             " ('bullmq-codegen', 'bullmq', 'redis', 'hiredis', 'pydantic')}}))"
         )
         versions: dict[str, str] = json.loads(
-            _run([self.bin("python"), "-c", probe], cwd=self.path).splitlines()[-1]
+            run([self.bin("python"), "-c", probe], cwd=self.path).splitlines()[-1]
         )
         return versions
 
@@ -117,11 +107,11 @@ def install(work: Path, wheel: Path, name: str, *, without: tuple[str, ...] = ()
     uv = _uv()
     env = {**user_env(), "UV_PYTHON_DOWNLOADS": "never"}
     venv = Venv(name, work / name)
-    _run([uv, "venv", "--quiet", "--python", sys.executable, venv.path], cwd=work, env=env)
+    run([uv, "venv", "--quiet", "--python", sys.executable, venv.path], cwd=work, env=env)
     python = ["--python", venv.bin("python")]
-    _run([uv, "pip", "install", "--quiet", "--compile-bytecode", *python, wheel], work, env)
+    run([uv, "pip", "install", "--quiet", "--compile-bytecode", *python, wheel], work, env)
     if without:
-        _run([uv, "pip", "uninstall", "--quiet", *python, *without], cwd=work, env=env)
+        run([uv, "pip", "uninstall", "--quiet", *python, *without], cwd=work, env=env)
     return venv
 
 
@@ -135,6 +125,6 @@ def lay_out_app(directory: Path, venv: Venv) -> Path:
     (directory / "pyproject.toml").write_text(
         '[tool.bullmq-codegen]\nconfig = "bench/app/queues/queue_definitions.py"\n'
     )
-    _run([venv.bin("bullmq-codegen"), "generate"], cwd=directory, env=venv.env())
-    _run([venv.bin("python"), "-m", "compileall", "-q", "bench"], cwd=directory, env=venv.env())
+    run([venv.bin("bullmq-codegen"), "generate"], cwd=directory, env=venv.env())
+    run([venv.bin("python"), "-m", "compileall", "-q", "bench"], cwd=directory, env=venv.env())
     return directory
