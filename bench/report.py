@@ -24,6 +24,7 @@ def _format(value: float, unit: str) -> str:
 _MEDIANS = (
     "cpu_us_per_job",
     "redis_cpu_us_per_job",
+    "redis_script_us_per_job",
     "redis_commands_per_job",
     "redis_scripts_per_job",
     "redis_waits_per_job",
