@@ -27,7 +27,7 @@ from typing import Any
 from prometheus_client import generate_latest
 from redis.exceptions import AskError, MovedError
 
-from ..runtime.connection import describe_connection, is_connection_error
+from ..runtime.connection import certificate_refused, describe_connection, is_connection_error
 from ..runtime.group import WorkerGroup, select_routes
 from ..runtime.registry import Runtime
 from ..runtime.resp import pack
@@ -67,6 +67,11 @@ class _MovedSlotListener(WorkerListener):
             self._fail(
                 f"the Redis Cluster moved the queues' hash slot ({error}): restart to follow it"
             )
+
+
+def _described(error: BaseException) -> str:
+    """``error``'s kind and message, for a log line."""
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
 class WorkerRunner:
@@ -341,11 +346,16 @@ class WorkerRunner:
 
     async def _ping(self) -> str | None:
         """``None`` when Redis answers PING within a second, else why not."""
+        error = await self._ping_error()
+        return None if error is None else _described(error)
+
+    async def _ping_error(self) -> Exception | None:
+        """``None`` when Redis answers PING within a second, else the error."""
         try:
             context = self.runtime.context(self.queues[0])  # a cluster is asked for its node here
             await asyncio.wait_for(context.pipeline.execute(pack("PING")), 1.0)
         except Exception as error:
-            return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+            return error
         return None
 
     async def _wait_for_redis(self, where: str) -> bool:
@@ -353,9 +363,18 @@ class WorkerRunner:
         deadline = time.monotonic() + self.settings.redis_timeout
         delay = 0.25
         while True:
-            problem = await self._ping()
-            if problem is None:
+            error = await self._ping_error()
+            if error is None:
                 return True
+            problem = _described(error)
+            if certificate_refused(error) is not None:  # a setting: waiting will not mend it
+                self.log.critical(
+                    "Redis at %s refused: the connection's CA (ssl_ca_certs) does not vouch for "
+                    "its TLS certificate, or it is not for that host (%s): exiting",
+                    where,
+                    problem,
+                )
+                return False
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self.log.critical(

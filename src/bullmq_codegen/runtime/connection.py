@@ -20,6 +20,7 @@ one goes to the new master.
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,6 +38,7 @@ __all__ = [
     "MAX_BLOCK_SECONDS",
     "SENTINEL_CHECK_SECONDS",
     "blocking_client",
+    "certificate_refused",
     "command_client",
     "describe_connection",
     "is_connection_error",
@@ -137,6 +139,20 @@ def describe_connection(spec: ConnectionSpec) -> str:
     if spec.get("cluster"):  # a seed node, with only database 0: the cluster names the others
         return f"{scheme}-cluster://{where}"
     return f"{scheme}://{where}/{spec.get('db', 0)}"
+
+
+def certificate_refused(error: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The failed TLS certificate check ``error`` comes from, if any: the server's certificate
+    is not one the connection's CA vouches for, or not for that host. A setting to fix, which
+    waiting will not mend (unlike a Redis that is down)."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def is_connection_error(error: BaseException) -> bool:
