@@ -28,6 +28,7 @@ _MEDIANS = (
     "redis_commands_per_job",
     "redis_scripts_per_job",
     "redis_waits_per_job",
+    "redis_reads_per_job",
     "job_ms",
     "rtt_ms",
     "ceiling_per_s",
@@ -103,6 +104,7 @@ def print_table(
         "CPU µs/job",
         "Redis CPU µs/job",
         "Redis cmds/job (scripts)",
+        "Redis reads/job",
         "vs raw",
         "failed runs",
     ):
@@ -131,6 +133,7 @@ def print_table(
                 if "redis_commands_per_job" in row
                 else ""
             ),
+            f"{row['redis_reads_per_job']:.2f}" if "redis_reads_per_job" in row else "",
             f"{row['vs_raw']:.2f}x" if "vs_raw" in row else "",
             str(row.get("failed_runs", "")),
         )

@@ -8,10 +8,10 @@ const url = process.env.BENCH_REDIS_URL;
 const prefix = process.env.BENCH_PREFIX;
 const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
 const now = () => Number(process.hrtime.bigint()) / 1e9;
-// Redis's INFO cpu + commandstats, on a connection of its own (bench/workloads/redis_cost.py reads it)
+// Redis's INFO cpu + stats + commandstats, on a connection of its own (bench/workloads/redis_cost.py reads it)
 const redisInfo = async () => {
   const probe = new IORedis(url);
-  const text = await probe.info("cpu", "commandstats");
+  const text = await probe.info("cpu", "stats", "commandstats");
   await probe.quit();
   return text;
 };

@@ -44,10 +44,10 @@ def rss_kib() -> int:
 
 
 def redis_info() -> str:
-    """Redis's ``INFO cpu commandstats`` (one command, on a connection of its own)."""
+    """Redis's ``INFO cpu stats commandstats`` (one command, on a connection of its own)."""
     address = urlsplit(URL)
     with socket.create_connection((address.hostname or "127.0.0.1", address.port or 6379)) as sock:
-        sock.sendall(b"INFO cpu commandstats\r\n")
+        sock.sendall(b"INFO cpu stats commandstats\r\n")
         data = b""
         while b"\r\n" not in data:
             data += sock.recv(65536)
