@@ -170,7 +170,7 @@ def write_chart(
     impls = [impl for impl in ("raw", "ours", "node") if any(impl in s.commands for s in chosen)]
     colors = {"raw": "#9e9e9e", "ours": "#1565c0", "node": "#43a047"}
     width = 0.8 / len(impls)
-    figure, axes = plt.subplots(figsize=(13, 6))
+    figure, axes = plt.subplots(figsize=(max(13.0, 1.15 * len(chosen)), 6.5))
     for offset, impl in enumerate(impls):
         xs, heights, low, high = [], [], [], []
         for index, scenario in enumerate(chosen):
@@ -193,7 +193,7 @@ def write_chart(
     axes.set_yscale("log")
     axes.set_ylabel("jobs/s (log scale; median, min-max)")
     axes.set_xticks(range(len(chosen)))
-    axes.set_xticklabels([textwrap.fill(scenario.label, 20) for scenario in chosen], fontsize=8)
+    axes.set_xticklabels([textwrap.fill(scenario.label, 16) for scenario in chosen], fontsize=8)
     axes.set_title(
         f"bullmq-codegen vs raw bullmq-py {info['bullmq_py']} vs Node BullMQ {info['node_bullmq']} "
         f"(Redis {info['redis_server'].split()[-1] if info['redis_server'] else '?'}, {info['machine']})"
