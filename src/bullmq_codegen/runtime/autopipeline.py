@@ -10,7 +10,10 @@ one write: per command, a write per turn costs both sides less than a write
 per command, measured in ``docs/benchmarks.md``), and their replies are read in
 order by one reader, as ioredis does for Node. The
 connection comes from redis-py's pool (which handles TLS, AUTH, SELECT and
-unix sockets); redis-py also parses the replies (with hiredis when installed).
+unix sockets); redis-py also parses the replies (with hiredis when installed:
+then the replies hiredis has received already are taken from its reader at
+once, as a batch of a busy worker's replies comes, rather than through one
+``read_response``, with its timeout scope, each).
 
 Semantics are those of single commands: each caller gets its own reply or its
 own error. Every error reply is its command's own, including those redis-py
@@ -35,6 +38,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from redis._parsers.hiredis import NOT_ENOUGH_DATA
 from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import (
@@ -205,20 +209,29 @@ class AutoPipeline:
             self._broken(link, RedisConnectionError(f"writing to Redis failed: {error}"))
 
     async def _read(self, link: _Link) -> None:
+        received = _received_replies(link.connection)
         try:
             while link.waiting:
-                try:
-                    # a broken connection is closed by _broken, whatever the error
-                    reply: Any = await link.connection.read_response(disconnect_on_error=False)  # pyright: ignore[reportUnknownVariableType]
-                except RedisError as error:
-                    if not _is_error_reply(error):
-                        raise
-                    future = link.waiting.popleft()
-                    if not future.done():
-                        future.set_exception(error)
-                    continue
+                # the replies hiredis holds already are taken at once; else wait for more
+                reply: Any = received.gets() if received is not None else NOT_ENOUGH_DATA
+                if reply is NOT_ENOUGH_DATA:
+                    try:
+                        # a broken connection is closed by _broken, whatever the error
+                        reply = await link.connection.read_response(disconnect_on_error=False)  # pyright: ignore[reportUnknownVariableType]
+                    except RedisError as error:
+                        if not _is_error_reply(error):
+                            raise
+                        reply = error
+                elif (
+                    isinstance(reply, list) and reply and isinstance(reply[0], RedisConnectionError)
+                ):
+                    reply = reply[0]  # as redis-py's read_response raises it
                 future = link.waiting.popleft()
-                if not future.done():
+                if future.done():
+                    continue
+                if isinstance(reply, RedisError):  # an error reply: its command's own
+                    future.set_exception(reply)
+                else:
                     future.set_result(reply)
         except asyncio.CancelledError:
             raise
@@ -240,6 +253,16 @@ class AutoPipeline:
             self._disconnecting.add(task)
             task.add_done_callback(self._disconnecting.discard)
         _fail(link, error)
+
+
+def _received_replies(connection: AbstractConnection) -> Any:
+    """hiredis's reader of ``connection``'s replies (RESP2), or ``None`` (no hiredis, or RESP3
+    and its push messages, left to redis-py): the replies it holds already are taken from it
+    directly, not with one ``read_response`` (a timeout scope, two awaits) each."""
+    if str(getattr(connection, "protocol", None) or 2) == "3":
+        return None
+    reader = getattr(getattr(connection, "_parser", None), "_reader", None)
+    return reader if hasattr(reader, "gets") else None
 
 
 def _is_error_reply(error: RedisError) -> bool:
