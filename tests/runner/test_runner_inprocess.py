@@ -69,7 +69,9 @@ async def test_an_api_process_reads_worker_health_from_redis(
     await api.close()
 
 
-async def test_a_moved_cluster_slot_is_fatal(runtime: Runtime) -> None:
+async def test_a_redirection_without_a_cluster_connection_is_fatal_and_names_the_fix(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
     from redis.exceptions import MovedError
 
     runner = WorkerRunner(runtime=runtime, routes=ROUTES, settings=RunnerSettings())
@@ -77,9 +79,8 @@ async def test_a_moved_cluster_slot_is_fatal(runtime: Runtime) -> None:
     await eventually(lambda: workers_running(runner, "a", "b"), timeout=10)
     worker = runner.groups["a"].workers["a"]
     worker._report_error(MovedError("12394 127.0.0.1:24001"))  # pyright: ignore[reportPrivateUsage]
-    assert (
-        await asyncio.wait_for(running, 20) == 1
-    )  # the supervisor starts a process that follows it
+    assert await asyncio.wait_for(running, 20) == 1
+    assert 'it is a Redis Cluster node; set "cluster": True' in caplog.text
 
 
 async def test_heartbeats_of_killed_processes_are_forgotten(runtime: Runtime) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
 from bullmq_codegen.testing import RedisServer, RedisSource, find_redis_server, free_port
@@ -332,6 +333,41 @@ async def test_production_checks_warn_about_eviction_and_persistence(
             runner.wait(60)
     assert "Redis maxmemory-policy is 'allkeys-lru'" in runner.log
     assert "Redis append-only file (AOF) is off" in runner.log
+
+
+async def test_a_cluster_node_reached_without_cluster_true_is_named(
+    tmp_path: Path, prefix: str
+) -> None:
+    """A one-node cluster serves every slot, so the jobs run; the start-up checks still say the
+    connection should be a cluster connection (to follow slots that move)."""
+    found = find_redis_server()
+    assert found is not None
+    (tmp_path / "node").mkdir()
+    with RedisServer(
+        found[0],
+        directory=tmp_path / "node",
+        extra_args=["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"],
+    ) as server:
+        node = SyncRedis.from_url(server.url, decode_responses=True)
+        node.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+        deadline = time.monotonic() + 30
+        while "cluster_state:ok" not in node.execute_command("CLUSTER", "INFO"):
+            assert time.monotonic() < deadline, "the one-node cluster did not come up"
+            time.sleep(0.05)
+        node.close()
+        root = generated_case("ops", tmp_path, "ops/jobs.py")
+        runner = RunnerProcess(
+            root, child_env(BULLMQ_TEST_REDIS_URL=server.url, BULLMQ_PREFIX=prefix)
+        )
+        try:
+            await runner.started()
+        finally:
+            runner.signal(signal.SIGTERM)
+            runner.wait(60)
+    assert (
+        'Redis is a Redis Cluster node but the definitions\' connection does not say so: set "cluster": True'
+        in runner.log
+    )
 
 
 async def test_a_taken_health_port_is_bad_input(ops_root: Path, redis_env: RedisSource) -> None:

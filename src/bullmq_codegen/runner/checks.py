@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..runtime.cluster import is_cluster
 from ..runtime.registry import Runtime
 from ..runtime.resp import pack
 
@@ -20,14 +21,22 @@ def _fields(info: Any) -> dict[str, str]:
 
 
 async def production_checks(runtime: Runtime, *, production: bool) -> list[str]:
-    """Warnings about Redis settings that lose jobs: eviction, and (in production) no AOF."""
+    """Warnings about Redis settings that lose jobs: eviction, (in production) no AOF, and a
+    cluster node reached by a connection that is not a cluster connection."""
     pipeline = runtime.context(next(iter(runtime.config.queues))).pipeline
     warnings: list[str] = []
     try:
         memory = _fields(await pipeline.execute(pack("INFO", "memory")))
         persistence = _fields(await pipeline.execute(pack("INFO", "persistence")))
+        cluster = _fields(await pipeline.execute(pack("INFO", "cluster")))
     except Exception as error:  # INFO disabled on some managed Redis: say so, go on
         return [f"could not read Redis INFO ({error}): check maxmemory-policy yourself"]
+    if cluster.get("cluster_enabled") == "1" and not is_cluster(runtime.config.connection):
+        warnings.append(
+            "Redis is a Redis Cluster node but the definitions' connection does not say so: "
+            'set "cluster": True in it, so that the workers follow the cluster\'s slots '
+            "(without it, a queue whose slot another node serves fails with MOVED)"
+        )
     policy = str(memory.get("maxmemory_policy", "unknown"))
     if policy != "noeviction":
         warnings.append(

@@ -27,6 +27,7 @@ from typing import Any
 from prometheus_client import generate_latest
 from redis.exceptions import AskError, MovedError
 
+from ..runtime.cluster import is_cluster
 from ..runtime.connection import certificate_refused, describe_connection, is_connection_error
 from ..runtime.group import WorkerGroup, select_routes
 from ..runtime.registry import Runtime
@@ -57,15 +58,25 @@ answer at all)."""
 
 
 class _MovedSlotListener(WorkerListener):
-    """A Redis Cluster moved the queues' slot: following it needs a new process."""
+    """A redirection reached a worker: the connection is no cluster connection but Redis is a
+    cluster node, or the cluster kept redirecting past the router's limit. Fatal, saying which."""
 
-    def __init__(self, fail: Callable[[str], None]) -> None:
+    def __init__(self, fail: Callable[[str], None], clustered: bool) -> None:
         self._fail = fail
+        self._clustered = clustered
 
     def on_error(self, queue: str, error: BaseException) -> None:
-        if isinstance(error, MovedError | AskError):
+        if not isinstance(error, MovedError | AskError):
+            return
+        if self._clustered:
             self._fail(
-                f"the Redis Cluster moved the queues' hash slot ({error}): restart to follow it"
+                f"the Redis Cluster kept redirecting queue {queue!r} ({error}) past the "
+                "router's limit: restart to read the cluster's slots afresh"
+            )
+        else:
+            self._fail(
+                f"Redis redirected queue {queue!r} ({error}): it is a Redis Cluster node; "
+                'set "cluster": True in the definitions\' connection'
             )
 
 
@@ -102,7 +113,7 @@ class WorkerRunner:
         self._listeners: list[WorkerListener] = [
             LoggingListener(self.log),
             MetricsListener(self.metrics),
-            _MovedSlotListener(self._fail),
+            _MovedSlotListener(self._fail, clustered=is_cluster(self.runtime.config.connection)),
             *extra_listeners,
         ]
         self.tally = JobTally()
