@@ -126,6 +126,13 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=20_000, help="jobs per worker run")
     parser.add_argument("--quick", action="store_true", help="1 round, 3,000 jobs, no docs/")
     parser.add_argument("--out", type=Path, help="where install.json goes")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=ROOT,
+        help="the tree to build the wheel from (default this one, uncommitted changes and all;"
+        " `git archive HEAD | tar -x -C DIR` makes one of the last commit)",
+    )
     args = parser.parse_args()
     rounds, jobs = (1, 3_000) if args.quick else (args.rounds, args.jobs)
     out: Path = args.out or (
@@ -138,7 +145,7 @@ def main() -> None:
         raise SystemExit("redis-server is needed (./dev installs it)")
     work = Path(tempfile.mkdtemp(prefix="bench-install-"))
     print(f"building the wheel and the environments in {work}", flush=True)
-    wheel = build_wheel(work)
+    wheel = build_wheel(work, args.source)
     default = install(work, wheel, "default")
     bare = install(work, wheel, "no-hiredis", without=("hiredis",))
     app = lay_out_app(work / "app", default)
@@ -150,7 +157,7 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "redis_server": redis_version,
-        "wheel": wheel.name,
+        "wheel": f"{wheel.name}, built from {args.source}",
         "environments": {venv.name: venv.versions() for venv in (default, bare)},
         "rounds": rounds,
         "jobs_per_worker_run": jobs,

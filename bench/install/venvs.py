@@ -58,10 +58,11 @@ def _uv() -> str:
     return found
 
 
-def build_wheel(work: Path) -> Path:
-    """``uv build --wheel`` of this tree, as a release is built."""
+def build_wheel(work: Path, source: Path = ROOT) -> Path:
+    """``uv build --wheel`` of ``source`` (this tree, or an export of a commit), as a release
+    is built."""
     dist = work / "dist"
-    run([_uv(), "build", "--wheel", "--quiet", "--out-dir", dist, ROOT], cwd=work)
+    run([_uv(), "build", "--wheel", "--quiet", "--out-dir", dist, source], cwd=work)
     (wheel,) = dist.glob("bullmq_codegen-*-py3-none-any.whl")
     return wheel
 
