@@ -30,7 +30,7 @@ def scaling_table(rows: Sequence[dict[str, Any]]) -> str:
     lines = [
         "| jobs | processes, queues | "
         + " | ".join(_NAMES.get(impl, impl) for impl in impls)
-        + " | machine busy (of 2 cores) |",
+        + " | CPU of other processes during the windows (cores) |",
         "|---|---|" + "---|" * len(impls) + "---|",
     ]
     for kind, layout in keys:
@@ -38,7 +38,7 @@ def scaling_table(rows: Sequence[dict[str, Any]]) -> str:
             row["impl"]: row for row in rows if row["kind"] == kind and row["layout"] == layout
         }
         busy = " / ".join(
-            f"{found[impl]['machine_busy_cores']:.2f}"
+            f"{max(found[impl]['other_cpu_per_s'], 0):.2f}"
             for impl in impls
             if impl in found and "failed" not in found[impl]
         )
