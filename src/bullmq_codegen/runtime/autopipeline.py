@@ -3,12 +3,11 @@ each other's replies.
 
 bullmq-py sends each command on a single connection behind one lock, waiting
 for its reply before the next can go: 50 concurrent adds are slower than
-sequential ones. Here the commands every coroutine of the loop (producers,
-worker slots, lock renewals) sends during one turn of the loop go out together
-at its end, in one write (Redis then reads them in one read and answers them in
-one write: per command, a write per turn costs both sides less than a write
-per command, measured in ``docs/benchmarks.md``), and their replies are read in
-order by one reader, as ioredis does for Node. The
+sequential ones. Here commands from every coroutine of the loop (producers,
+worker slots, lock renewals) are written as they come while few are in flight
+(Redis starts on them at once) and together once per loop turn when many are
+(one write for many), and their replies are read in order by one reader, as
+ioredis does for Node. The
 connection comes from redis-py's pool (which handles TLS, AUTH, SELECT and
 unix sockets); redis-py also parses the replies (with hiredis when installed:
 then the replies hiredis has received already are taken from its reader at
@@ -53,6 +52,11 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from .resp import ScriptCommand, pack
 
 __all__ = ["LOADING_PATIENCE", "AutoPipeline"]
+
+_WRITE_AT_ONCE_BELOW = 32
+"""While fewer commands than this wait for a reply, a command is written at once (Redis
+starts on it while the loop goes on: on two free cores, the client and Redis work at the
+same time); past it, commands wait for the end of the loop turn and go out together."""
 
 LOADING_PATIENCE = 5.0
 """Seconds a command refused with ``-LOADING`` is sent again (with backoff) before its
@@ -138,7 +142,9 @@ class AutoPipeline:
         futures: list[asyncio.Future[Any]] = [loop.create_future() for _ in commands]
         link.waiting.extend(futures)
         link.outgoing.extend(commands)
-        if not link.flush_scheduled:  # written once this turn of the loop is over
+        if len(link.waiting) < _WRITE_AT_ONCE_BELOW and not link.flush_scheduled:
+            self._flush(link)
+        elif not link.flush_scheduled:
             link.flush_scheduled = True
             loop.call_soon(self._flush, link)
         if link.reader is None:
