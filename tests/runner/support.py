@@ -121,6 +121,10 @@ class Records:
     async def finished_count(self) -> int:
         return int(await self.client.llen(f"{self.prefix}:test:finishes"))
 
+    async def selectors(self) -> list[str]:
+        """The selector class of each event loop that ran a job."""
+        return list(await self.client.lrange(f"{self.prefix}:test:selectors", 0, -1))
+
 
 def http_get(port: int, path: str) -> tuple[int, dict[str, object] | str]:
     """``GET path`` of the health server on ``port``: the status and the JSON (or text) body."""

@@ -402,6 +402,8 @@ async def test_python_dash_m_runs_the_generated_package(
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(60) == 0
+    # the runner's event loop: timers to the microsecond (bullmq_codegen.runtime.event_loop)
+    assert await records.selectors() == ["PreciseSelector"]
     jobs = ops_root / "ops" / "jobs.py"
     jobs.write_text(jobs.read_text().replace('"task": {', '"taskRenamed": {'))
     stale = subprocess.run(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import BullMQCodegenError
+from ..runtime.event_loop import new_event_loop
 from .exits import EXIT_BAD_INPUT, EXIT_FATAL, EXIT_FORCED, EXIT_OK
 from .http import HealthServer, starting_routes
 from .logs import configure_logging
@@ -81,7 +82,8 @@ def run_workers(
     if not settings.enabled:
         _log.info("workers are disabled (WORKER_ENABLED=false): starting nothing")
         return EXIT_OK
-    return asyncio.run(_run(workers, settings, queues, worker_names))
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        return runner.run(_run(workers, settings, queues, worker_names))
 
 
 async def _run(
