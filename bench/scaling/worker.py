@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from bullmq_codegen.runtime import JobInfo, WorkerListener
+from bullmq_codegen.runtime.event_loop import new_event_loop
 
 from .app.generated import close_connections, create_workers
 from .app.queue_definitions import STARTED
@@ -51,5 +52,6 @@ async def main(queue: str) -> list[tuple[int, int, int, int]]:
 
 
 if __name__ == "__main__":
-    samples = asyncio.run(main(sys.argv[1]))
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:  # as `workers start` runs them
+        samples = runner.run(main(sys.argv[1]))
     Path(sys.argv[2]).write_text(json.dumps({"samples": samples}))
