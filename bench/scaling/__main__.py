@@ -114,7 +114,10 @@ def _latency(context: Context, impls: list[Implementation]) -> list[dict[str, An
                 rows.append({"impl": impl.name, "kind": kind, "failed": reason})
                 continue
             rows.append(row)
-            _log(f"latency {kind:<4} {impl.name:<4} max {row['max']['jobs_per_s']:,.0f} jobs/s")
+            _log(
+                f"latency {kind:<4} {impl.name:<4} max {row['max']['jobs_per_s']:,.0f} jobs/s alone, "
+                f"{row['sustained']['jobs_per_s']:,.0f} jobs/s with adds"
+            )
             for phase in row["phases"]:
                 _log(
                     f"  {phase['load']:.0%}: added {phase['added_jobs_per_s']:,.0f}/s, "

@@ -50,7 +50,8 @@ def scaling_table(rows: Sequence[dict[str, Any]]) -> str:
 def latency_table(rows: Sequence[dict[str, Any]]) -> str:
     """A line per kind, implementation and load."""
     lines = [
-        "| jobs | implementation | worker's maximum | load | added | add call p50 / p99 "
+        "| jobs | implementation | worker's maximum alone / with adds | load | added "
+        "| add call p50 / p99 "
         "| add-to-start p50 / p99 | add-to-complete p50 / p99 | left when adds ended |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -60,8 +61,10 @@ def latency_table(rows: Sequence[dict[str, Any]]) -> str:
             lines.append(f"| {row['kind']} | {name} | failed | | | | | | |")
             continue
         for phase in row["phases"]:
+            sustained = row.get("sustained", {}).get("jobs_per_s")
+            with_adds = f"{sustained:,.0f}/s" if sustained is not None else "not measured"
             lines.append(
-                f"| {row['kind']} | {name} | {row['max']['jobs_per_s']:,.0f}/s "
+                f"| {row['kind']} | {name} | {row['max']['jobs_per_s']:,.0f}/s / {with_adds} "
                 f"| {phase['load']:.0%} | {phase['added_jobs_per_s']:,.0f}/s "
                 f"| {phase['add_call_p50_ms']:.2f} / {phase['add_call_p99_ms']:.2f} ms "
                 f"| {phase.get('start_p50_ms', 0):.2f} / {phase.get('start_p99_ms', 0):.2f} ms "
