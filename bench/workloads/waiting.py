@@ -27,6 +27,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from bullmq_codegen.runtime.event_loop import new_event_loop
+
 URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 _WARM_UP = 20
 
@@ -106,7 +108,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1000)
     args = parser.parse_args()
     run = latency if args.command == "latency" else waiters
-    print(json.dumps(asyncio.run(run(args.jobs))))
+    # the event loop `bullmq-codegen workers start` runs workers on
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        print(json.dumps(runner.run(run(args.jobs))))
 
 
 if __name__ == "__main__":
