@@ -18,6 +18,10 @@ resuming adds nothing twice. A connection lost while a chunk's ``EXEC`` was in
 flight leaves Redis's side unknown; a marker written inside the transaction
 settles it (asked again on a fresh connection), and with it the ids the chunk
 got.
+
+redis-py's exceptions are imported where they are caught: every path there has
+sent through a connection, so redis is loaded by then, and a process that only
+imports the producers does not load it (see ``registry``).
 """
 
 from __future__ import annotations
@@ -31,9 +35,6 @@ from itertools import islice
 from typing import cast
 
 import msgpack
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ExecAbortError, ResponseError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ..definitions.options import JobOptions
 from ..errors import BullMQCodegenError
@@ -200,6 +201,8 @@ class _Chunk:
 
     def results(self, replies: list[object]) -> list[object]:
         """The adds' replies; raises what stopped the transaction."""
+        from redis.exceptions import ExecAbortError, ResponseError
+
         results = replies[-1]
         if isinstance(results, ExecAbortError):  # refused while queueing: nothing ran
             raise next(r for r in replies if isinstance(r, ResponseError))
@@ -227,6 +230,10 @@ async def add_jobs(
     way. ``data_jsons`` may be a generator: it is read a chunk at a time (the
     next chunk is encoded while Redis runs the current one).
     """
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import ResponseError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
     if chunk_size < 1:
         raise ValueError(f"add_jobs: chunk_size must be >= 1, not {chunk_size}")
     pairs = _pairs(data_jsons, opts)
@@ -281,6 +288,9 @@ def _added(ctx: QueueContext, results: list[object], before: list[str]) -> list[
 async def _settle(ctx: QueueContext, chunk: _Chunk) -> list[str] | None:
     """Whether a chunk whose reply was lost was added: its ids if so, ``[]`` if not,
     ``None`` when Redis cannot be asked."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
     for attempt in range(_SETTLE_ATTEMPTS):
         with contextlib.suppress(RedisConnectionError, RedisTimeoutError, OSError):
             base = await ctx.client.get(chunk.marker)

@@ -16,23 +16,25 @@ connections from a :class:`~.sentinel_pool.SentinelPool` (redis-py's
 new connection asks the sentinels where the master is, and a connection to a
 master that was demoted (``READONLY``), lost, or replaced is dropped, so the next
 one goes to the new master.
+
+redis-py is imported when the first client is built (and when an error is
+classified, which only happens after one was): a process that imports generated
+code and enqueues nothing does not load it.
 """
 
 from __future__ import annotations
 
 import ssl
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import BusyLoadingError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-
 from ..definitions.connection import ConnectionSpec
-from .sentinel_pool import SENTINEL_CHECK_SECONDS, SentinelPool
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from redis.asyncio.retry import Retry
+
+    from .sentinel_pool import SENTINEL_CHECK_SECONDS
 
 __all__ = [
     "MAX_BLOCK_SECONDS",
@@ -53,6 +55,11 @@ _CONNECT_TIMEOUT = 5.0
 
 
 def _retry() -> Retry:
+    from redis.asyncio.retry import Retry
+    from redis.backoff import ExponentialWithJitterBackoff
+    from redis.exceptions import BusyLoadingError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
     # Retry only errors raised before a command reached Redis or while it loads
     # its data: a timed-out script may have run, and running an add twice would
     # enqueue a job twice.
@@ -64,6 +71,8 @@ def _retry() -> Retry:
 
 
 def _client(spec: ConnectionSpec, **overrides: Any) -> Redis:
+    from redis.asyncio import Redis
+
     settings: dict[str, Any] = {
         "decode_responses": True,
         "socket_connect_timeout": _CONNECT_TIMEOUT,
@@ -83,6 +92,10 @@ def _client(spec: ConnectionSpec, **overrides: Any) -> Redis:
 
 def _sentinel_client(settings: dict[str, Any]) -> Redis:
     """A client whose connections go to the master of ``settings``' sentinels."""
+    from redis.asyncio import Redis
+
+    from .sentinel_pool import SentinelPool
+
     sentinels: list[tuple[str, int]] = settings.pop("sentinels")
     service: str = settings.pop("service")
     single = bool(settings.pop("single_connection_client", False))
@@ -157,6 +170,19 @@ def certificate_refused(error: BaseException) -> ssl.SSLCertVerificationError | 
 
 def is_connection_error(error: BaseException) -> bool:
     """Whether ``error`` means Redis could not be reached (worth retrying later)."""
+    from redis.exceptions import BusyLoadingError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
     return isinstance(
         error, RedisConnectionError | RedisTimeoutError | BusyLoadingError | OSError | TimeoutError
     )
+
+
+def __getattr__(name: str) -> object:
+    # The Sentinel pool's module imports redis-py's Sentinel client: only when asked for.
+    if name == "SENTINEL_CHECK_SECONDS":
+        from .sentinel_pool import SENTINEL_CHECK_SECONDS
+
+        return SENTINEL_CHECK_SECONDS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -26,7 +26,6 @@ from .control import ListableState
 from .events import JobFailed, Subscription
 from .flows import FlowNode
 from .handles import EnqueuedJob, JobRef
-from .idempotent import add_job_reporting_duplicate
 from .job_options import InvalidJobOptionsError, check_job_options, derived_options, name_defaults
 from .listening import Callback, JobNameListener, ProgressCallback, ResultCallback
 from .queue import QueueHandle
@@ -176,6 +175,9 @@ class Producer(Generic[P, R, G]):
         context = self.queue.context()
         duplicate = False
         if merged.get("jobId") or merged.get("deduplication"):
+            # imported here: it imports redis-py, which loads with the first connection
+            from .idempotent import add_job_reporting_duplicate
+
             job_id, duplicate = await add_job_reporting_duplicate(context, self.name, data, merged)
         else:
             job_id = await add_job(context, self.name, data, merged)

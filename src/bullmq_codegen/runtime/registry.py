@@ -5,6 +5,11 @@ The first use on an event loop opens a pooled client for that loop; a second
 ``asyncio.run`` (or a pytest-asyncio test with its own loop) gets its own, so
 clients never cross loops (the cause of redis-py's "attached to a different
 loop" errors).
+
+Nothing of redis-py, the auto-pipeline, the cluster router or the event reader
+is imported until then: a process that imports generated code loads them on its
+first connection, and one that only imports it (a tool, a test collecting
+modules) never does.
 """
 
 from __future__ import annotations
@@ -16,23 +21,21 @@ from collections.abc import AsyncGenerator, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from redis.asyncio import Redis
-from redis.asyncio.cluster import RedisCluster
-from redis.crc import key_slot
-
 from ..definitions.config import QueueConfig
 from ..definitions.connection import ConnectionSpec
-from .autopipeline import AutoPipeline
 from .client_names import events_client_name
-from .cluster import ClusterRouter, is_cluster
 from .connection import blocking_client, command_client
-from .events import EventReader
 from .health import WorkerHealthReport, read_health
 from .queue_context import QueueContext, load_scripts
 
 if TYPE_CHECKING:
     from bullmq.redis_connection import RedisConnection
+    from redis.asyncio import Redis
+    from redis.asyncio.cluster import RedisCluster
 
+    from .autopipeline import AutoPipeline
+    from .cluster import ClusterRouter
+    from .events import EventReader
     from .group import WorkerGroup
     from .queue import QueueHandle
     from .routes import JobRoute
@@ -50,7 +53,7 @@ class _LoopResources:
     router: ClusterRouter | None
     contexts: dict[str, QueueContext] = field(default_factory=dict[str, QueueContext])
     groups: set[WorkerGroup] = field(default_factory=set["WorkerGroup"])
-    readers: dict[str, EventReader] = field(default_factory=dict[str, EventReader])
+    readers: dict[str, EventReader] = field(default_factory=dict[str, "EventReader"])
 
 
 class Runtime:
@@ -147,6 +150,8 @@ class Runtime:
 
     def _slot(self, redis_name: str) -> int:
         """The hash slot of every key of the queue named ``redis_name`` in Redis."""
+        from redis.crc import key_slot
+
         return key_slot(f"{self.config.prefix}:{redis_name}:".encode())
 
     def events(self, queue: str) -> EventReader:
@@ -155,6 +160,8 @@ class Runtime:
         resources = self._resources()
         reader = resources.readers.get(queue)
         if reader is None:
+            from .events import EventReader
+
             keys = self.context(queue).keys
             reader = EventReader(
                 queue=queue,
@@ -207,6 +214,9 @@ class Runtime:
         loop = asyncio.get_running_loop()
         resources = self._loops.get(loop)
         if resources is None:
+            from .autopipeline import AutoPipeline
+            from .cluster import ClusterRouter, is_cluster
+
             for other in [other for other in self._loops if other.is_closed()]:
                 del self._loops[other]  # its sockets died with it
             spec = self.connection()
