@@ -3,7 +3,9 @@
 Every message goes through the two consoles here, which never read markup or
 emoji codes in what they print (paths, option names and ``[tool.bullmq-codegen]``
 print as they are) and colour only a terminal: no escape codes in a pipe, a file
-or a CI log, none with ``NO_COLOR`` set or ``TERM=dumb``.
+or a CI log, none with ``NO_COLOR`` set or ``TERM=dumb``. Each is made, and rich
+imported, when first printed to: ``workers start`` prints nothing while it runs,
+and its process does not hold rich (~2 MiB).
 """
 
 from __future__ import annotations
@@ -13,17 +15,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
 from ..errors import BullMQCodegenError, DefinitionError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ..generator.output import CheckResult, WriteResult
 
 __all__ = [
     "EXIT_STALE",
     "ConfigOption",
+    "LazyConsole",
     "OutOption",
     "err",
     "exit_if_stale",
@@ -37,9 +40,44 @@ __all__ = [
 EXIT_STALE = 1
 """``--check`` found files that are not current."""
 
-err = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
+
+class LazyConsole:
+    """A rich console that never reads markup or emoji codes, made when first used."""
+
+    __slots__ = ("_console", "_stderr")
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    @property
+    def rich(self) -> Console:
+        """The console itself (made now if it was not yet)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(
+                stderr=self._stderr, markup=False, emoji=False, highlight=False, soft_wrap=True
+            )
+        return self._console
+
+    @property
+    def no_color(self) -> bool:
+        """Whether it prints without colour (not a terminal, ``NO_COLOR``, ``TERM=dumb``)."""
+        return self.rich.no_color
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        """rich's ``Console.print``."""
+        self.rich.print(*objects, **options)
+
+    def out(self, *objects: Any, **options: Any) -> None:
+        """rich's ``Console.out``: plain text, no wrapping."""
+        self.rich.out(*objects, **options)
+
+
+err = LazyConsole(stderr=True)
 """Errors and warnings (stderr)."""
-say = Console(markup=False, emoji=False, highlight=False, soft_wrap=True)
+say = LazyConsole()
 """What a command did (stdout)."""
 
 ConfigOption = Annotated[
@@ -65,6 +103,8 @@ OutOption = Annotated[
 
 def fail(message: str) -> None:
     """Print ``error: message`` to stderr (``error:`` in bold red on a colour terminal)."""
+    from rich.text import Text
+
     label = Text("error:", style="" if err.no_color else "bold red")
     err.print(Text.assemble(label, " ", message))
 

@@ -91,7 +91,7 @@ async def _show(runtime: Runtime, *, watch: bool, interval: float, as_json: bool
         if not watch:
             say.print(_table(overview))
             return
-        with Live(_table(overview), console=say, auto_refresh=False) as live:
+        with Live(_table(overview), console=say.rich, auto_refresh=False) as live:
             while True:
                 await asyncio.sleep(interval)
                 read = await _read_watched(runtime, queues)
