@@ -1,6 +1,8 @@
 """What an API process that only enqueues loads: the generated producers import neither the
-worker side nor the tools (each check runs in a fresh interpreter, whose ``sys.modules`` is
-the process's own; the bundled example's generated package, as an app imports it)."""
+worker side nor the tools, nor what only a connection needs (each check runs in a fresh
+interpreter, whose ``sys.modules`` is the process's own; the bundled example's generated
+package, as an app imports it). And what ``bullmq-codegen workers start`` loads before it
+prints anything: not rich."""
 
 from __future__ import annotations
 
@@ -15,6 +17,9 @@ WORKER_SIDE = (
     "bullmq_codegen.runtime.group",
     "bullmq_codegen.runtime.worker",
     "bullmq_codegen.runtime.schedules",
+    "bullmq_codegen.runtime.cluster",
+    "bullmq_codegen.runtime.sentinel_pool",
+    "bullmq_codegen.runtime.idempotent",
     "bullmq_codegen.runner",
     "bullmq_codegen.cli",
     "bullmq_codegen.generator",
@@ -27,13 +32,14 @@ WORKER_SIDE = (
     "rich",
     "jinja2",
 )
-"""Modules (and their submodules) an enqueue-only process has no use for. (bullmq's scripts
-load on the first connection; croniter is not here: the example's definitions check its
-nightly schedule's pattern with it.)"""
+"""Modules (and their submodules) an enqueue-only process has no use for until it sends:
+the worker side, the tools, and what the first connection imports (the cluster router, the
+Sentinel pool, the duplicate-reporting add, bullmq's scripts). croniter is not here: the
+example's definitions check its nightly schedule's pattern with it."""
 
 
-def _loaded_after(statement: str) -> list[str]:
-    """The worker-side modules in ``sys.modules`` after ``statement``, in a fresh process."""
+def _loaded_after(statement: str, watched: tuple[str, ...] = WORKER_SIDE) -> list[str]:
+    """The ``watched`` modules in ``sys.modules`` after ``statement``, in a fresh process."""
     probe = f"{statement}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
     done = subprocess.run(
         [sys.executable, "-c", probe],
@@ -47,7 +53,7 @@ def _loaded_after(statement: str) -> list[str]:
     return [
         name
         for name in loaded
-        if any(name == side or name.startswith(side + ".") for side in WORKER_SIDE)
+        if any(name == side or name.startswith(side + ".") for side in watched)
     ]
 
 
@@ -67,3 +73,30 @@ def test_the_worker_side_loads_when_asked_for() -> None:
     assert "app.queues.generated.workers" in _loaded_after(
         "import app.queues.generated as package; assert package.workers.ROUTES"
     )
+
+
+def test_first_use_loads_what_the_import_deferred() -> None:
+    # A runtime's first use on a loop builds its client (no I/O: it connects on its first
+    # command), importing redis-py and the cluster router then: deferred, not gone.
+    probe = (
+        "import asyncio\n"
+        "from app.queues.generated import queues\n"
+        "async def main():\n"
+        "    queues.runtime.context('emailSend')\n"
+        "    await queues.close_connections()\n"
+        "asyncio.run(main())\n"
+    )
+    loaded = _loaded_after(probe)
+    assert "bullmq_codegen.runtime.cluster" in loaded
+    assert "bullmq_codegen.runtime.sentinel_pool" not in loaded  # not a Sentinel connection
+    assert "redis.asyncio" in _loaded_after(probe, ("redis",))
+
+
+def test_the_command_line_loads_rich_only_to_print() -> None:
+    # workers start parses its options and runs: its consoles (and rich) are made when
+    # something is printed, as an error is.
+    assert _loaded_after("import bullmq_codegen.cli.app", ("rich",)) == []
+    printed = _loaded_after(
+        "from bullmq_codegen.cli.common import fail\nfail('probe')", ("rich.console",)
+    )
+    assert printed == ["rich.console"]
