@@ -191,10 +191,13 @@ def scenarios(quick: bool, with_node: bool) -> list[Scenario]:
             "rss_mib",
             {
                 "raw": python("idle-rss", "--impl", "raw"),
+                "raw+pydantic": python("idle-rss", "--impl", "raw+pydantic"),
                 "ours": python("idle-rss", "--impl", "ours"),
+                "workers start": python("idle-rss", "--impl", "cli"),
             },
             lower_is_better=True,
             unit="MiB",
+            warm_up=True,
         ),
         Scenario(
             "import_time",
@@ -206,10 +209,11 @@ def scenarios(quick: bool, with_node: bool) -> list[Scenario]:
             },
             lower_is_better=True,
             unit="s",
+            warm_up=True,
         ),
         Scenario(
             "import_time_pydantic",
-            "import time: bullmq + pydantic (any app with schemas) vs the generated producers",
+            "import time: bullmq + a pydantic model (any app with schemas) vs the generated producers",
             "seconds",
             {
                 "raw": python("import", "--what", "bullmq+pydantic"),
@@ -217,6 +221,7 @@ def scenarios(quick: bool, with_node: bool) -> list[Scenario]:
             },
             lower_is_better=True,
             unit="s",
+            warm_up=True,
         ),
     ]
 
@@ -277,7 +282,7 @@ def main() -> int:
                 shift = round_index % len(impls)
                 for impl in impls[shift:] + impls[:shift]:  # rotate who goes first
                     try:
-                        result = runner.run(scenario.commands[impl])
+                        result = runner.run(scenario.commands[impl], warm_up=scenario.warm_up)
                     except (RuntimeError, subprocess.TimeoutExpired) as error:
                         reason = str(error).strip().splitlines()[-1][:300]
                         results.fail(scenario.name, impl, reason)

@@ -4,6 +4,13 @@ Every round runs every scenario once per implementation, in a rotating order,
 against one throwaway redis-server (flushed between measurements), so raw
 bullmq-py, the generated code and Node BullMQ share the same Redis and the
 same machine state. Results are medians with min-max over the rounds.
+
+Python runs with a bytecode cache of their own (``PYTHONPYCACHEPREFIX``, a temporary
+directory for the run; ``PYTHONDONTWRITEBYTECODE`` is dropped from the environment), as
+an installed application runs: import times and memory are then a user's, not those of
+a process compiling every module it imports. A scenario with ``warm_up`` runs each
+command once, unmeasured, before its first measured run, so its cache is warm from the
+first round.
 """
 
 from __future__ import annotations
@@ -11,10 +18,12 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +53,9 @@ class Scenario:
     """Implementation → the command that runs it once and prints a JSON line."""
     lower_is_better: bool = False
     unit: str = "jobs/s"
+    warm_up: bool = False
+    """Run each command once, unmeasured, before its first measured run (import time and
+    memory: what is measured is a warm bytecode cache's, not compiling)."""
 
 
 @dataclass
@@ -136,6 +148,9 @@ class Runner:
         self.log = log
         self.node = node_bullmq()
         self._counter = 0
+        self.bytecode = Path(tempfile.mkdtemp(prefix="bench-pycache-"))
+        """The runs' bytecode cache (``PYTHONPYCACHEPREFIX``), removed at the end."""
+        self._warm: set[tuple[str, ...]] = set()
 
     def __enter__(self) -> Runner:
         self.server.start()
@@ -143,15 +158,26 @@ class Runner:
 
     def __exit__(self, *_: object) -> None:
         self.server.cleanup()
+        shutil.rmtree(self.bytecode, ignore_errors=True)
 
-    def run(self, command: Command, timeout: float = 600) -> dict[str, Any]:
-        """Run ``command`` once in a fresh process with a fresh prefix; its parsed JSON line."""
+    def run(
+        self, command: Command, timeout: float = 600, *, warm_up: bool = False
+    ) -> dict[str, Any]:
+        """Run ``command`` once in a fresh process with a fresh prefix; its parsed JSON line.
+
+        ``warm_up``: the first time ``command`` is run, run it once more before, unmeasured
+        (its bytecode cache is then written).
+        """
+        if warm_up and tuple(command) not in self._warm:
+            self._warm.add(tuple(command))
+            self.run(command, timeout)
         self._counter += 1
         environment = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
             "BENCH_REDIS_URL": self.server.url,
             "BENCH_PREFIX": f"b{self._counter}",
             "PYTHONPATH": str(ROOT),
+            "PYTHONPYCACHEPREFIX": str(self.bytecode),
         }
         if self.node is not None:
             environment["NODE_PATH"] = str(self.node)

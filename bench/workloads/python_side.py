@@ -8,8 +8,16 @@ event: the processor of the N-th job starts.
     python -m bench.workloads.python_side worker  --impl raw|ours --queue noopC10 --job noopC10Job --jobs N --concurrency C --sleep-ms 0|1
     python -m bench.workloads.python_side produce --impl raw|ours|ours-noschema --mode sequential|concurrent|bulk --jobs N
     python -m bench.workloads.python_side latency --impl raw|ours --jobs N
-    python -m bench.workloads.python_side idle-rss --impl raw|ours
+    python -m bench.workloads.python_side idle-rss --impl raw|raw+pydantic|ours|cli
     python -m bench.workloads.python_side import --what bullmq|bullmq+pydantic|producers
+
+``idle-rss``: VmRSS of a process with workers on two queues, idle for 2 s: raw
+bullmq-py's ``Worker`` (``raw+pydantic``: its processor validates the payload with
+a Pydantic model, as an app with schemas does), the generated workers in this
+process (``ours``), or a ``bullmq-codegen workers start`` child (``cli``).
+``import``: the seconds one import takes in this process (``bullmq+pydantic``:
+bullmq, and one Pydantic model defined, as any app with schemas has). The harness
+runs both with a warm bytecode cache, as an installed application has.
 """
 
 from __future__ import annotations
@@ -295,16 +303,35 @@ async def latency(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+IDLE_QUEUES = ("emailSend", "pings")
+
+
 async def idle_rss(args: argparse.Namespace) -> dict[str, Any]:
-    if args.impl == "raw":
+    if args.impl == "cli":
+        return await asyncio.to_thread(_idle_rss_of_workers_start)
+    if args.impl in ("raw", "raw+pydantic"):
         from bullmq import Worker
 
-        async def process(job: Any, token: str) -> None:
-            return None
+        if args.impl == "raw+pydantic":
+            from typing import Annotated
+
+            from pydantic import BaseModel, StringConstraints
+
+            class EmailSend(BaseModel):  # the bench app's payload, as a raw app declares it
+                to: Annotated[
+                    str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+                ]
+                template: str
+
+            async def process(job: Any, token: str) -> None:
+                EmailSend.model_validate(job.data)
+        else:
+
+            async def process(job: Any, token: str) -> None:
+                return None
 
         workers = [
-            Worker(name, process, {"connection": URL, "prefix": PREFIX})
-            for name in ("emailSend", "pings")
+            Worker(name, process, {"connection": URL, "prefix": PREFIX}) for name in IDLE_QUEUES
         ]
         await asyncio.sleep(2)
         rss = rss_kib()
@@ -313,11 +340,61 @@ async def idle_rss(args: argparse.Namespace) -> dict[str, Any]:
     else:
         from bench.app.queues import generated
 
-        group = generated.create_workers(queues=["emailSend", "pings"])
+        group = generated.create_workers(queues=list(IDLE_QUEUES))
         await group.start()
         await asyncio.sleep(2)
         rss = rss_kib()
         await generated.close_connections()
+    return {"rss_mib": rss / 1024}
+
+
+def _idle_rss_of_workers_start() -> dict[str, Any]:
+    """``bullmq-codegen workers start`` of the two queues (the bench app's generated code):
+    its VmRSS 2 s after both workers connected."""
+    import base64
+    import signal
+    import subprocess
+    import sys
+
+    from redis import Redis
+
+    names = [f"{PREFIX}:{base64.b64encode(queue.encode()).decode()}:w:" for queue in IDLE_QUEUES]
+    selection = [arg for queue in IDLE_QUEUES for arg in ("--queue", queue)]
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bullmq_codegen",
+            "workers",
+            "start",
+            "--config",
+            "bench/app/queues/queue_definitions.py",
+            *selection,
+            "--log-level",
+            "WARNING",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        with Redis.from_url(URL, decode_responses=True) as redis:
+            deadline = time.monotonic() + 120
+            while not all(
+                any(client["name"].startswith(name) for client in redis.client_list())
+                for name in names
+            ):
+                if worker.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("workers start did not connect its workers")
+                time.sleep(0.01)
+        time.sleep(2)
+        with open(f"/proc/{worker.pid}/status") as status:
+            rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, errors = worker.communicate(timeout=60)
+    if worker.returncode != 0:
+        raise RuntimeError(f"workers start exited {worker.returncode}: {errors[-2000:]}")
     return {"rss_mib": rss / 1024}
 
 
@@ -327,7 +404,12 @@ def import_time(args: argparse.Namespace) -> dict[str, Any]:
         import bullmq
     elif args.what == "bullmq+pydantic":
         import bullmq  # noqa: F401
-        from pydantic import BaseModel  # noqa: F401
+        from pydantic import BaseModel
+
+        class Payload(BaseModel):  # what any app with schemas builds at import
+            to: str
+            template: str
+
     else:
         import bench.app.queues.generated.producers  # noqa: F401
     return {"seconds": time.perf_counter() - started}
