@@ -345,6 +345,7 @@ async def test_a_cluster_node_reached_without_cluster_true_is_named(
     (tmp_path / "node").mkdir()
     with RedisServer(
         found[0],
+        port=free_port(also_free_at=10_000),  # the cluster bus listens at port + 10000
         directory=tmp_path / "node",
         extra_args=["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"],
     ) as server:
@@ -368,6 +369,63 @@ async def test_a_cluster_node_reached_without_cluster_true_is_named(
         'Redis is a Redis Cluster node but the definitions\' connection does not say so: set "cluster": True'
         in runner.log
     )
+
+
+def _slotless_cluster_node(directory: Path) -> RedisServer:
+    """A Redis Cluster node that serves no slot yet: every key command gets ``CLUSTERDOWN``."""
+    found = find_redis_server()
+    assert found is not None
+    directory.mkdir()
+    return RedisServer(
+        found[0],
+        port=free_port(also_free_at=10_000),  # the cluster bus listens at port + 10000
+        directory=directory,
+        extra_args=["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"],
+    )
+
+
+async def test_a_cluster_that_serves_the_queue_late_is_waited_for(
+    tmp_path: Path, prefix: str
+) -> None:
+    """CLUSTERDOWN while the workers start (a cluster failing over, or not formed yet) is waited
+    for, as an unreachable Redis is: once the slots are served, the workers start and run jobs."""
+    with _slotless_cluster_node(tmp_path / "node") as server:
+        root = generated_case("ops", tmp_path, "ops/jobs.py")
+        env = child_env(BULLMQ_TEST_REDIS_URL=server.url, BULLMQ_PREFIX=prefix)
+        runner = RunnerProcess(root, env)
+        try:
+            await eventually(
+                lambda: _log_has(runner.log_path, "cannot start the workers of work yet"),
+                timeout=30,
+            )
+            node = SyncRedis.from_url(server.url, decode_responses=True)
+            node.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+            node.close()
+            await runner.started()
+        finally:
+            runner.signal(signal.SIGTERM)
+            code = runner.wait(60)
+    assert code == 0, runner.log
+    assert "ClusterDownError: Hash slot not served" in runner.log
+    assert "Traceback" not in runner.log
+
+
+async def test_a_cluster_that_never_serves_the_queue_is_one_fatal_line(
+    tmp_path: Path, prefix: str
+) -> None:
+    with _slotless_cluster_node(tmp_path / "node") as server:
+        root = generated_case("ops", tmp_path, "ops/jobs.py")
+        env = child_env(
+            BULLMQ_TEST_REDIS_URL=server.url, BULLMQ_PREFIX=prefix, WORKER_REDIS_TIMEOUT="2000"
+        )
+        runner = RunnerProcess(root, env)
+        code = runner.wait(60)
+    assert code == 1, runner.log
+    assert (
+        "fatal: cannot start the workers of work: Redis refused "
+        "(ClusterDownError: Hash slot not served)" in runner.log
+    )
+    assert "Traceback" not in runner.log
 
 
 async def test_a_taken_health_port_is_bad_input(ops_root: Path, redis_env: RedisSource) -> None:

@@ -25,7 +25,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from prometheus_client import generate_latest
-from redis.exceptions import AskError, MovedError
+from redis.exceptions import (
+    AskError,
+    ClusterDownError,
+    MovedError,
+    RedisError,
+    TryAgainError,
+)
 
 from ..runtime.cluster import is_cluster
 from ..runtime.connection import certificate_refused, describe_connection, is_connection_error
@@ -83,6 +89,18 @@ class _MovedSlotListener(WorkerListener):
 def _described(error: BaseException) -> str:
     """``error``'s kind and message, for a log line."""
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+def _start_failure(error: BaseException) -> str:
+    """Why a queue's workers could not start, for the fatal log line."""
+    if isinstance(error, ScheduleError):
+        return str(error)
+    if isinstance(error, MovedError | AskError):
+        return (
+            f"Redis redirected it ({error}): it is a Redis Cluster node; "
+            'set "cluster": True in the definitions\' connection'
+        )
+    return f"Redis refused ({_described(error)})"
 
 
 class WorkerRunner:
@@ -192,14 +210,21 @@ class WorkerRunner:
         for line in await production_checks(self.runtime, production=self.settings.production):
             self.log.warning(line)
         self.log.info("starting workers of %s on %s", ", ".join(self.queues), where)
+        deadline = time.monotonic() + self.settings.redis_timeout
         for queue in self.queues:
             try:
-                await self._start(queue)
-            except ScheduleError as error:  # Redis refused a declared job scheduler
-                self.log.critical("fatal: cannot start the workers of %s: %s", queue, error)
+                started = await self._start_by(queue, deadline)
+            except (ScheduleError, RedisError) as error:  # refused, or not served in time
+                self.log.critical(
+                    "fatal: cannot start the workers of %s: %s", queue, _start_failure(error)
+                )
                 await self._close_groups(0.0)
                 await self._close_health_and_runtime()
                 return EXIT_FATAL
+            if not started:  # a signal came while waiting for Redis
+                await self._close_groups(0.0)
+                await self._close_health_and_runtime()
+                return EXIT_OK
         background = [
             asyncio.create_task(self._supervise(queue), name=f"supervise {queue}")
             for queue in self.queues
@@ -225,6 +250,34 @@ class WorkerRunner:
         if self.health_server is not None:
             await self.health_server.close()
         await self.runtime.close()
+
+    async def _start_by(self, queue: str, deadline: float) -> bool:
+        """Start ``queue``'s workers, retrying (with backoff) while Redis cannot serve its keys
+        for a while (a cluster failing over, a connection lost) until ``deadline``; ``False`` when
+        a signal came first. Other errors are raised."""
+        delay = 0.25
+        while True:
+            try:
+                await self._start(queue)
+                return True
+            except RedisError as error:
+                transient = isinstance(error, ClusterDownError | TryAgainError)
+                if not (transient or is_connection_error(error)):
+                    raise
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise
+                self.log.error(
+                    "cannot start the workers of %s yet (%s); retrying for up to %.0f s",
+                    queue,
+                    _described(error),
+                    remaining,
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), min(delay, remaining))
+            if self._stop.is_set():
+                return False
+            delay = min(delay * 2, 5.0)
 
     async def _start(self, queue: str) -> None:
         group = self.runtime.workers(
