@@ -13,16 +13,17 @@ in sync (NTP), as BullMQ's delays already need.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, TypedDict, cast
+from typing import Any, Literal, TypedDict
 
 from .queue_context import QueueContext
-from .resp import hash_reply
+from .resp import hash_reply, pack
 
 __all__ = [
     "HEARTBEAT_FIELD",
@@ -154,10 +155,16 @@ def _worker(raw: str, now: int) -> WorkerHealth | None:
 async def read_health(contexts: Iterable[QueueContext]) -> WorkerHealthReport:
     """The workers of each queue, from their heartbeats; dead entries are listed as not alive."""
     now = int(time.time() * 1000)
+    contexts = list(contexts)
+    # every queue's hash at once: one batch on the auto-pipelined connection(s), not a round
+    # trip per queue
+    replies = await asyncio.gather(
+        *(ctx.pipeline.execute(pack("HGETALL", heartbeat_key(ctx))) for ctx in contexts)
+    )
     queues: dict[str, QueueHealth] = {}
-    for ctx in contexts:
-        raw = cast("dict[str, str]", await ctx.client.hgetall(heartbeat_key(ctx)))
-        workers = [w for w in (_worker(value, now) for value in raw.values()) if w is not None]
+    for ctx, raw in zip(contexts, replies, strict=True):
+        beats = hash_reply(raw).values()
+        workers = [w for w in (_worker(value, now) for value in beats) if w is not None]
         workers.sort(key=lambda worker: (worker["host"], worker["pid"], worker["id"]))
         queues[ctx.name] = QueueHealth(alive=sum(w["alive"] for w in workers), workers=workers)
     served = sum(1 for queue in queues.values() if queue["alive"])
