@@ -97,3 +97,53 @@ async def test_a_connection_redis_closed_while_idle_is_replaced_before_writing(
     await client.client_kill_filter(_type="normal", skipme=True)  # the pipeline's idle connection
     await asyncio.sleep(0.1)  # the close reaches this process
     assert await pipeline.execute(pack("INCR", f"{prefix}:n")) == 2  # no error for the caller
+
+
+async def test_a_reply_later_than_the_socket_timeout_fails_its_command_then_reconnects(
+    redis: RedisSource, prefix: str
+) -> None:
+    # replies are read off the connection's stream, not with redis-py's read_response: its
+    # socket timeout still ends a wait for bytes that lasts longer
+    client: Redis = Redis.from_url(redis.url, decode_responses=True, socket_timeout=0.2)
+    pipeline = AutoPipeline(client)
+    try:
+        assert await pipeline.execute(pack("PING")) in ("PONG", True)
+        with pytest.raises(RedisConnectionError, match="Timeout reading"):
+            await pipeline.execute(pack("BLPOP", f"{prefix}:never", "2"))
+        assert await pipeline.execute(pack("INCR", f"{prefix}:n")) == 1
+    finally:
+        await pipeline.close()
+        await client.aclose()
+
+
+async def test_replies_quicker_than_the_socket_timeout_never_time_out(
+    redis: RedisSource, prefix: str
+) -> None:
+    # the timeout counts from each wait for bytes, not from the connection's first one
+    client: Redis = Redis.from_url(redis.url, decode_responses=True, socket_timeout=0.3)
+    pipeline = AutoPipeline(client)
+    try:
+        for count in range(1, 6):
+            await asyncio.sleep(0.1)
+            assert await pipeline.execute(pack("BLPOP", f"{prefix}:never", "0.1")) is None
+            assert await pipeline.execute(pack("INCR", f"{prefix}:n")) == count
+    finally:
+        await pipeline.close()
+        await client.aclose()
+
+
+async def test_a_push_message_is_no_commands_reply(
+    pipeline: AutoPipeline, client: Redis, prefix: str
+) -> None:
+    # RESP3 (redis-py's default): an invalidation push from CLIENT TRACKING arrives between
+    # replies; redis-py's handlers take it and every command still gets its own reply
+    key = f"{prefix}:tracked"
+    await client.set(key, "a")
+    if await pipeline.execute(pack("HELLO", "3")) is None:
+        pytest.skip("no RESP3")
+    assert await pipeline.execute(pack("CLIENT", "TRACKING", "ON")) in ("OK", True)
+    assert await pipeline.execute(pack("GET", key)) == "a"
+    await client.set(key, "b")  # Redis pushes an invalidation of the key to the pipeline's
+    await asyncio.sleep(0.05)
+    assert await pipeline.execute(pack("GET", key)) == "b"
+    assert await pipeline.execute(pack("ECHO", "after")) == "after"

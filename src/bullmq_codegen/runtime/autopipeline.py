@@ -66,17 +66,35 @@ _MULTI = pack("MULTI")
 _EXEC = pack("EXEC")
 
 
+_READ_SIZE = 65_536
+"""Bytes asked of the connection's stream per read (redis-py's own read size)."""
+
+
 class _Link:
     """One connection and the commands in flight on it."""
 
-    __slots__ = ("connection", "flush_scheduled", "outgoing", "reader", "waiting")
+    __slots__ = (
+        "connection",
+        "flush_scheduled",
+        "loop",
+        "outgoing",
+        "reader",
+        "reading_since",
+        "waiting",
+        "watchdog",
+    )
 
-    def __init__(self, connection: AbstractConnection) -> None:
+    def __init__(self, connection: AbstractConnection, loop: asyncio.AbstractEventLoop) -> None:
         self.connection = connection
+        self.loop = loop
         self.outgoing: list[bytes] = []
         self.waiting: collections.deque[asyncio.Future[Any]] = collections.deque()
         self.flush_scheduled = False
         self.reader: asyncio.Task[None] | None = None
+        self.reading_since = 0.0
+        """When the reader started waiting for bytes (loop time), 0 when it is not waiting."""
+        self.watchdog: asyncio.TimerHandle | None = None
+        """The timer that ends a wait for bytes longer than the connection's socket timeout."""
 
 
 class AutoPipeline:
@@ -91,7 +109,11 @@ class AutoPipeline:
 
     async def execute(self, packed: bytes) -> Any:
         """Send one encoded command (see :mod:`.resp`) and return its reply."""
-        (future,) = await self._send([packed])
+        link = self._link
+        if link is not None and (link.waiting or not _closed_by_peer(link)):
+            future = self._queue(link, packed)  # the connection is up: no await to send
+        else:
+            (future,) = await self._send([packed])
         try:
             return await future
         except BusyLoadingError:  # it did not run: send it again once Redis has loaded
@@ -138,18 +160,32 @@ class AutoPipeline:
             link = None
         if link is None:
             link = await self._connect()
-        loop = asyncio.get_running_loop()
+        loop = link.loop
         futures: list[asyncio.Future[Any]] = [loop.create_future() for _ in commands]
         link.waiting.extend(futures)
         link.outgoing.extend(commands)
-        if len(link.waiting) < _WRITE_AT_ONCE_BELOW and not link.flush_scheduled:
-            self._flush(link)
-        elif not link.flush_scheduled:
-            link.flush_scheduled = True
-            loop.call_soon(self._flush, link)
-        if link.reader is None:
-            link.reader = loop.create_task(self._read(link))
+        self._sent(link)
         return futures
+
+    def _queue(self, link: _Link, packed: bytes) -> asyncio.Future[Any]:
+        """Send one command on ``link`` (up): its reply's future."""
+        future: asyncio.Future[Any] = link.loop.create_future()
+        link.waiting.append(future)
+        link.outgoing.append(packed)
+        self._sent(link)
+        return future
+
+    def _sent(self, link: _Link) -> None:
+        """Write what ``link`` has to send, now or at the end of the loop turn (see
+        :data:`_WRITE_AT_ONCE_BELOW`), and make sure its replies are read."""
+        if not link.flush_scheduled:
+            if len(link.waiting) < _WRITE_AT_ONCE_BELOW:
+                self._flush(link)
+            else:
+                link.flush_scheduled = True
+                link.loop.call_soon(self._flush, link)
+        if link.reader is None:
+            link.reader = link.loop.create_task(self._read(link))
 
     @property
     def closed(self) -> bool:
@@ -182,6 +218,8 @@ class AutoPipeline:
             link.reader.cancel()
             with contextlib.suppress(BaseException):
                 await link.reader
+        if link.watchdog is not None:
+            link.watchdog.cancel()
         _fail(link, RedisConnectionError("the connection was closed"))
         with contextlib.suppress(Exception):
             await link.connection.disconnect()
@@ -198,7 +236,7 @@ class AutoPipeline:
                 if self.closed:  # closed while connecting
                     await pool.release(connection)
                     raise RedisConnectionError("the connection was closed")
-                self._link = _Link(connection)
+                self._link = _Link(connection, asyncio.get_running_loop())
             return self._link
 
     def _flush(self, link: _Link) -> None:
@@ -215,11 +253,18 @@ class AutoPipeline:
             self._broken(link, RedisConnectionError(f"writing to Redis failed: {error}"))
 
     async def _read(self, link: _Link) -> None:
-        received = _received_replies(link.connection)
+        connection = link.connection
+        received = _received_replies(connection)
+        stream = _stream(connection) if received is not None else None
+        parser: Any = getattr(connection, "_parser", None)
+        push: Any = getattr(parser, "_hiredis_PushNotificationType", None)
         try:
             while link.waiting:
                 # the replies hiredis holds already are taken at once; else wait for more
                 reply: Any = received.gets() if received is not None else NOT_ENOUGH_DATA
+                if reply is NOT_ENOUGH_DATA and stream is not None and received is not None:
+                    received.feed(await self._receive(link, stream))
+                    continue
                 if reply is NOT_ENOUGH_DATA:
                     try:
                         # a broken connection is closed by _broken, whatever the error
@@ -228,6 +273,10 @@ class AutoPipeline:
                         if not _is_error_reply(error):
                             raise
                         reply = error
+                elif push is not None and isinstance(reply, push):
+                    # a RESP3 push (no command's reply): redis-py's handlers take it, as there
+                    await parser.handle_push_response(reply)
+                    continue
                 elif (
                     isinstance(reply, list) and reply and isinstance(reply[0], RedisConnectionError)
                 ):
@@ -250,8 +299,43 @@ class AutoPipeline:
             self._broken(link, lost)
         finally:
             link.reader = None
+            link.reading_since = 0.0
+
+    async def _receive(self, link: _Link, stream: asyncio.StreamReader) -> bytes:
+        """The next bytes of ``link``'s connection, read from its stream for hiredis to parse
+        (rather than with redis-py's ``read_response``: a timeout scope and three coroutines
+        per read). A wait longer than the connection's ``socket_timeout`` fails, as there."""
+        timeout: float | None = link.connection.socket_timeout
+        if timeout:
+            link.reading_since = link.loop.time()
+            if link.watchdog is None:
+                link.watchdog = link.loop.call_at(
+                    link.reading_since + timeout, self._watch, link, stream, timeout
+                )
+        data = await stream.read(_READ_SIZE)
+        link.reading_since = 0.0
+        if not data:
+            raise RedisConnectionError("Connection closed by server.")
+        return data
+
+    def _watch(self, link: _Link, stream: asyncio.StreamReader, timeout: float) -> None:
+        """End the reader's wait for bytes if it has lasted ``timeout`` seconds; else look
+        again when it would have (one timer per connection, moved on, not one per read)."""
+        link.watchdog = None
+        if not link.reading_since or link.reader is None or link is not self._link:
+            return  # not waiting: the next wait starts the timer again
+        due = link.reading_since + timeout
+        if link.loop.time() >= due:
+            stream.set_exception(
+                RedisConnectionError(f"Timeout reading from Redis: no reply for {timeout:g} s")
+            )
+        else:
+            link.watchdog = link.loop.call_at(due, self._watch, link, stream, timeout)
 
     def _broken(self, link: _Link, error: BaseException) -> None:
+        if link.watchdog is not None:
+            link.watchdog.cancel()
+            link.watchdog = None
         if self._link is link:
             self._link = None
             link.outgoing.clear()
@@ -262,13 +346,17 @@ class AutoPipeline:
 
 
 def _received_replies(connection: AbstractConnection) -> Any:
-    """hiredis's reader of ``connection``'s replies (RESP2), or ``None`` (no hiredis, or RESP3
-    and its push messages, left to redis-py): the replies it holds already are taken from it
-    directly, not with one ``read_response`` (a timeout scope, two awaits) each."""
-    if str(getattr(connection, "protocol", None) or 2) == "3":
-        return None
+    """hiredis's reader of ``connection``'s replies, or ``None`` (no hiredis: redis-py reads
+    them): the replies it holds already are taken from it directly, not with one
+    ``read_response`` (a timeout scope, two awaits) each, and it is fed the bytes read."""
     reader = getattr(getattr(connection, "_parser", None), "_reader", None)
     return reader if hasattr(reader, "gets") else None
+
+
+def _stream(connection: AbstractConnection) -> asyncio.StreamReader | None:
+    """The stream redis-py's hiredis parser reads ``connection``'s bytes from, if it has one."""
+    stream = getattr(getattr(connection, "_parser", None), "_stream", None)
+    return stream if isinstance(stream, asyncio.StreamReader) else None
 
 
 def _is_error_reply(error: RedisError) -> bool:
