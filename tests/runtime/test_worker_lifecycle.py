@@ -159,6 +159,30 @@ async def _failed_twice(recorder: Recorder) -> bool:
     return sum(kind == "failed" for kind, _ in recorder.events) >= 2
 
 
+async def test_a_listener_added_to_running_workers_hears_the_jobs_after(runtime: Runtime) -> None:
+    # a job's events go to callbacks bound when listeners change: a late listener is bound too
+    first, late = Recorder(), Recorder()
+    producer = Producer(runtime.queue("held"), "hold", None)
+    async with runtime.workers(ROUTES, queues=["held"], listeners=[first]) as group:
+        before = await producer.enqueue(None, {})
+        GATE.setdefault(before.id, asyncio.Event()).set()
+        await before.wait_until_finished(timeout=10)
+        await eventually(lambda: _heard(first, "completed", before.id), timeout=10)
+        group.add_listener(late)
+        after = await producer.enqueue(None, {})
+        GATE.setdefault(after.id, asyncio.Event()).set()
+        await after.wait_until_finished(timeout=10)
+        await eventually(lambda: _heard(late, "completed", after.id), timeout=10)
+    assert ("active", after.id) in late.events
+    assert ("active", before.id) not in late.events
+    assert ("completed", before.id) not in late.events
+    assert {("active", after.id), ("completed", after.id)} <= set(first.events)
+
+
+async def _heard(recorder: Recorder, kind: str, job_id: str) -> bool:
+    return (kind, job_id) in recorder.events
+
+
 async def test_close_with_a_timeout_leaves_running_jobs_to_the_stalled_check(
     runtime: Runtime,
 ) -> None:

@@ -269,10 +269,20 @@ class MetricsListener(WorkerListener):
 
     def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics
+        self._completed: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
+        """(queue, job name) → its completion counter and duration histogram: a job's
+        completion looks its labels up once, not per job."""
 
     def on_completed(self, job: JobInfo, duration: float) -> None:
-        self._metrics.completed.labels(job.queue, job.name).inc()
-        self._metrics.duration.labels(job.queue, job.name).observe(duration)
+        children = self._completed.get((job.queue, job.name))
+        if children is None:
+            children = self._completed[(job.queue, job.name)] = (
+                self._metrics.completed.labels(job.queue, job.name),
+                self._metrics.duration.labels(job.queue, job.name),
+            )
+        completed, durations = children
+        completed.inc()
+        durations.observe(duration)
 
     def on_failed(
         self, job: JobInfo, error: BaseException, *, will_retry: bool, duration: float

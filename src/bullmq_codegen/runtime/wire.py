@@ -35,7 +35,10 @@ def decode_opts(raw: str | None) -> JobOptions:
     if not raw:
         return {}
     stored = cast("dict[str, Any]", json.loads(raw))
-    return cast("JobOptions", {_LONG_KEYS.get(key, key): value for key, value in stored.items()})
+    items = stored.items()  # AttributeError when not an object
+    if _LONG_KEYS.keys().isdisjoint(stored):
+        return cast("JobOptions", stored)
+    return cast("JobOptions", {_LONG_KEYS.get(key, key): value for key, value in items})
 
 
 def encode_opts(opts: JobOptions) -> dict[str, Any]:

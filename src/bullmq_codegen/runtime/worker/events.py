@@ -6,9 +6,18 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-__all__ = ["JobInfo", "Outcome", "RouteStats", "WorkerListener", "WorkerState", "notify"]
+__all__ = [
+    "JobInfo",
+    "Outcome",
+    "RouteStats",
+    "WorkerListener",
+    "WorkerState",
+    "callbacks",
+    "emit",
+    "notify",
+]
 
 _log = logging.getLogger("bullmq_codegen.worker")
 
@@ -101,3 +110,25 @@ def notify(listeners: Sequence[WorkerListener], call: Callable[[WorkerListener],
             call(listener)
         except Exception:
             _log.exception("worker listener %r failed", listener)
+
+
+def callbacks(listeners: Sequence[WorkerListener], event: str) -> tuple[Callable[..., None], ...]:
+    """The bound ``event`` methods (``"on_completed"``...) of the ``listeners`` that override it.
+
+    A job's events go to these, bound once (see :func:`emit`), rather than to every
+    listener through :func:`notify`: the no-op methods of :class:`WorkerListener`
+    cost nothing then, which counts on a worker's hot path.
+    """
+    default = getattr(WorkerListener, event)
+    bound = [getattr(listener, event) for listener in listeners]
+    return tuple(method for method in bound if getattr(method, "__func__", None) is not default)
+
+
+def emit(methods: tuple[Callable[..., None], ...], *args: Any) -> None:
+    """``method(*args)`` for each of ``methods`` (from :func:`callbacks`); a listener's exception
+    is logged, never raised."""
+    for method in methods:
+        try:
+            method(*args)
+        except Exception:
+            _log.exception("worker listener %r failed", getattr(method, "__self__", method))

@@ -57,7 +57,8 @@ def parse_next_job(raw: object) -> tuple[RawJob | None, int, int]:
     pairs = values[0]
     if not _is_list(pairs) or not pairs:
         return None, limit_delay, delay_until
-    fields: dict[str, str] = dict(zip(pairs[::2], pairs[1::2], strict=True))
+    flat = iter(pairs)  # field, value, field, value...: an odd count raises, as a stray field
+    fields: dict[str, str] = dict(zip(flat, flat, strict=True))
     return RawJob(str(values[1]), fields), limit_delay, delay_until
 
 
@@ -90,6 +91,9 @@ class JobFetcher:
 
     def note(self, job_found: bool, limit_delay: int, delay_until: int) -> None:
         """Record what a fetching script answered (``moveToActive`` or a completion)."""
+        if job_found and not (limit_delay or delay_until or self._limit_until or self._block_until):
+            self._drained = False  # a job and nothing else, as while a backlog is worked off
+            return
         self._drained = not job_found
         loop_time = asyncio.get_running_loop().time()
         # capped as Node's worker caps it, so delayed jobs are promoted while rate limited

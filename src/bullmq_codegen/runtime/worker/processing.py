@@ -21,6 +21,7 @@ from bullmq.job import Job as BullJob
 from pydantic import JsonValue, ValidationError
 from redis.exceptions import RedisError
 
+from ...definitions.options import JobOptions
 from ...job import Job
 from ..connection import is_connection_error
 from ..queue_context import QueueContext
@@ -28,25 +29,41 @@ from ..resp import pack
 from ..routes import JobRoute
 from ..wire import decode_opts, keep_jobs
 from .backoff import BackoffError, retry_delay
-from .events import JobInfo, Outcome, RouteStats, WorkerListener, notify
+from .events import JobInfo, Outcome, RouteStats, WorkerListener, callbacks, emit, notify
 from .fetcher import JobFetcher, RawJob, now_ms, parse_next_job
 from .maintenance import LockKeeper
 from .settings import QueueWorkerSettings, RouteSettings
 
-__all__ = ["JobRunner", "Route"]
+__all__ = ["JobRunner", "Route", "finish_options"]
 
 T = TypeVar("T")
 
 
 @dataclass(slots=True)
 class Route:
-    """A job name this worker runs: its route, settings, concurrency bound and counts."""
+    """A job name this worker runs: its route, settings, concurrency bound and counts.
+
+    ``limit`` is ``None`` when the worker's own bound is the route's (its only route).
+    """
 
     route: JobRoute[Any, Any, Any]
     settings: RouteSettings
-    limit: asyncio.Semaphore
+    limit: asyncio.Semaphore | None
     stats: RouteStats = field(default_factory=RouteStats)
+    finish_args: dict[tuple[str | None, str | None], tuple[bytes, bytes]] = field(
+        default_factory=dict[tuple[str | None, str | None], tuple[bytes, bytes]]
+    )
+    """(stored ``opts``, ``atm``) → the packed options of completing such a job, before and
+    after its token (see :func:`finish_options`)."""
 
+
+_FINISH_ARGS_KEPT = 256
+"""Distinct (options, attempts made) a route keeps the packed completion options of; past it
+they are forgotten (jobs whose options all differ cost a packing each, as before)."""
+_OPTS_KEPT = 256
+"""Distinct stored options texts a worker keeps decoded (see :meth:`JobRunner._job_opts`)."""
+_TOKEN_KEY: bytes = msgpack.packb("token")
+_EMPTY_TEXT: bytes = msgpack.packb("")
 
 _CHILDREN_PENDING_OR_FAILED = (-4, -9)
 _MISSING_KEY, _MISSING_LOCK = -1, -2
@@ -140,6 +157,40 @@ def _is_json(text: str | None, kind: type) -> bool:
         return False
 
 
+def finish_options(
+    fixed: Mapping[str, Any], route: Route, fields: Mapping[str, str], opts: Any, token: str
+) -> bytes:
+    """``moveToFinished``'s packed options for completing a job with ``fields`` (``opts``
+    decoded) under ``token``; ``fixed``: the entries every job of the worker shares.
+
+    Packed once per route and distinct stored options (and attempts made), then only
+    the token per job (BullMQ's script reads the options as a table: order is free).
+    """
+    key = (fields.get("opts"), fields.get("atm"))
+    packed = route.finish_args.get(key)
+    if packed is None:
+        remove = opts.get("removeOnComplete", route.settings.remove_on_complete)
+        entries: dict[str, Any] = {
+            **fixed,
+            "keepJobs": keep_jobs(remove),
+            "attempts": opts.get("attempts", 1),
+            "attemptsMade": int(key[1] or 0),
+            "fpof": opts.get("failParentOnFailure", False),
+            "cpof": opts.get("continueParentOnFailure", False),
+            "idof": opts.get("ignoreDependencyOnFailure", False),
+            "rdof": opts.get("removeDependencyOnFailure", False),
+        }
+        # packed with the token first, then the token's value (here "") left out
+        whole: bytes = msgpack.packb({"token": "", **entries}, use_bin_type=True)
+        head = whole.index(_TOKEN_KEY) + len(_TOKEN_KEY)
+        packed = (whole[:head], whole[head + len(_EMPTY_TEXT) :])
+        if len(route.finish_args) >= _FINISH_ARGS_KEPT:
+            route.finish_args.clear()
+        route.finish_args[key] = packed
+    before, after = packed
+    return before + msgpack.packb(token) + after
+
+
 class JobRunner:
     """Runs the jobs one queue's worker takes, each with the processor of its name."""
 
@@ -160,10 +211,30 @@ class JobRunner:
         self._locks = locks
         self._fetcher = fetcher
         self._listeners = listeners
+        self._on_active: tuple[Callable[[JobInfo], None], ...] = ()
+        self._on_completed: tuple[Callable[[JobInfo, float], None], ...] = ()
+        self.listeners_changed()
         self._limiter = dict(settings.limiter) if settings.limiter is not None else None
+        fixed: dict[str, Any] = {
+            "limiter": self._limiter,
+            "lockDuration": settings.lock_duration,
+            "maxMetricsSize": settings.metrics_size,
+        }
+        if settings.name is not None:
+            fixed["name"] = settings.name
+        self._finish_fixed = fixed
+        self._scalar_opts: dict[str, JobOptions] = {}
+        """Stored options text → its decoded options, when their values are all scalars
+        (a shallow copy of them is then as good as decoding them again)."""
+        """The completion options every job of this worker shares."""
         self.running: dict[str, JobInfo] = {}
         self.unrouted = RouteStats()
         """Counts of the jobs whose name no route here runs (each failed at once)."""
+
+    def listeners_changed(self) -> None:
+        """Take the listeners' list as it is now (a listener was added to it)."""
+        self._on_active = callbacks(self._listeners, "on_active")
+        self._on_completed = callbacks(self._listeners, "on_completed")
 
     async def run(self, raw: RawJob, token: str, fetch_next: Callable[[], bool]) -> RawJob | None:
         """Process ``raw`` to the end; return the next job its completion took, if any."""
@@ -195,6 +266,8 @@ class JobRunner:
                     raw, token, info, route, "job started more than allowable limit"
                 )
                 return None
+            if route.limit is None:
+                return await self._process(route, raw, token, info, fetch_next)
             async with route.limit:
                 return await self._process(route, raw, token, info, fetch_next)
         finally:
@@ -213,21 +286,27 @@ class JobRunner:
         data_json = fields.get("data") or "{}"
         # stored by a faulty producer elsewhere: no retry can mend it, so it fails at once
         try:
-            data = json.loads(data_json)
+            # the data of jobs without a payload, decoded without the JSON parser
+            data: JsonValue = (
+                {} if data_json == "{}" else None if data_json == "null" else json.loads(data_json)
+            )
         except ValueError as error:
             await self._fail_now(raw, token, info, route, f"its data is not JSON ({error})")
             return None
         try:
-            opts = decode_opts(fields.get("opts"))
+            opts = self._job_opts(fields.get("opts"))
         except (ValueError, AttributeError) as error:  # not JSON, or not an object
             await self._fail_now(raw, token, info, route, f"its options are not JSON ({error})")
             return None
-        if not _is_int(fields.get("timestamp")):
-            reason = f"its timestamp is not a number ({fields.get('timestamp')!r})"
+        stamp = fields.get("timestamp")
+        try:
+            timestamp = int(stamp) if stamp else 0
+        except ValueError:
+            reason = f"its timestamp is not a number ({stamp!r})"
             await self._fail_now(raw, token, info, route, reason)
             return None
         try:
-            payload = route.route.parse(data_json)
+            payload = route.route.parse(data_json) if route.route.schema is not None else None
         except ValidationError as error:
             invalid = error
             route.stats.invalid_payloads += 1
@@ -236,6 +315,9 @@ class JobRunner:
             reason = f"invalid payload for job {info.name!r} (schema {schema}): {invalid}"
             await self._fail_now(raw, token, info, route, reason)
             return None
+        # what completing it takes, from its options before its processor can touch them
+        finishing = finish_options(self._finish_fixed, route, fields, opts, token)
+        removed = bool(opts.get("removeOnComplete", route.settings.remove_on_complete))
         job = Job(
             id=raw.id,
             name=info.name,
@@ -244,12 +326,13 @@ class JobRunner:
             payload=payload,
             attempts_made=info.attempt - 1,
             attempts_started=int(fields.get("ats") or 0),
-            timestamp=int(fields.get("timestamp") or 0),
+            timestamp=timestamp,
             processed_on=int(fields["processedOn"]) if fields.get("processedOn") else None,
             opts=opts,
             controls=_Controls(self._ctx, raw.id, opts.get("keepLogs", 0)),
         )
-        notify(self._listeners, lambda listener: listener.on_active(info))
+        if self._on_active:
+            emit(self._on_active, info)
         route.stats.active += 1
         started = time.monotonic()
         try:
@@ -262,7 +345,7 @@ class JobRunner:
             route.stats.active -= 1
         duration = time.monotonic() - started
         try:
-            next_job = await self._complete(raw, token, opts, route, value, fetch_next())
+            next_job = await self._complete(raw, finishing, removed, value, fetch_next())
         except _Refused as refused:
             # As Node's worker does: a completion BullMQ refuses fails the attempt instead.
             try:
@@ -274,35 +357,31 @@ class JobRunner:
             self._not_recorded(info, route, "completed", missed.error)
             return None
         route.stats.completed += 1
-        notify(self._listeners, lambda listener: listener.on_completed(info, duration))
+        if self._on_completed:
+            emit(self._on_completed, info, duration)
         return next_job
 
+    def _job_opts(self, stored: str | None) -> JobOptions:
+        """The job's options, decoded from their stored JSON: once per distinct text whose
+        values are all scalars (each job gets its own copy), else for every job."""
+        if not stored:
+            return {}
+        known = self._scalar_opts.get(stored)
+        if known is not None:
+            return known.copy()
+        opts = decode_opts(stored)
+        if not any(isinstance(value, dict | list) for value in opts.values()):
+            if len(self._scalar_opts) >= _OPTS_KEPT:
+                self._scalar_opts.clear()
+            self._scalar_opts[stored] = opts.copy()
+        return opts
+
     async def _complete(
-        self,
-        raw: RawJob,
-        token: str,
-        opts: Any,
-        route: Route,
-        value: str,
-        fetch_next: bool,
+        self, raw: RawJob, finishing: bytes, removed: bool, value: str, fetch_next: bool
     ) -> RawJob | None:
+        """Complete ``raw`` with ``value``: ``finishing`` its packed options (see
+        :func:`finish_options`), ``removed`` whether completing removes it."""
         self._locks.untrack(raw.id)  # finishing releases the lock: no renewal may race it
-        remove = opts.get("removeOnComplete", route.settings.remove_on_complete)
-        finish_opts: dict[str, Any] = {
-            "token": token,
-            "keepJobs": keep_jobs(remove),
-            "limiter": self._limiter,
-            "lockDuration": self._settings.lock_duration,
-            "attempts": opts.get("attempts", 1),
-            "attemptsMade": int(raw.fields.get("atm") or 0),
-            "maxMetricsSize": self._settings.metrics_size,
-            "fpof": opts.get("failParentOnFailure", False),
-            "cpof": opts.get("continueParentOnFailure", False),
-            "idof": opts.get("ignoreDependencyOnFailure", False),
-            "rdof": opts.get("removeDependencyOnFailure", False),
-        }
-        if self._settings.name is not None:
-            finish_opts["name"] = self._settings.name
         script = self._ctx.complete
         packed = script.packed(
             self._ctx.job_key(raw.id),
@@ -314,22 +393,26 @@ class JobRunner:
                 "completed",
                 "1" if fetch_next else "",
                 self._ctx.keys[""],
-                msgpack.packb(finish_opts, use_bin_type=True),
+                finishing,
             ],
         )
-        sends = 0
-
-        def send() -> Awaitable[Any]:
-            nonlocal sends
-            sends += 1
-            return self._ctx.pipeline.run_script(script, packed)
-
+        sends = 1
+        started = time.monotonic()
         try:
-            result: Any = await self._retrying(send)
+            result: Any = await self._ctx.pipeline.run_script(script, packed)
         except Exception as error:
-            raise _NotRecorded(error) from error
+
+            def send() -> Awaitable[Any]:
+                nonlocal sends
+                sends += 1
+                return self._ctx.pipeline.run_script(script, packed)
+
+            try:
+                result = await self._retrying(send, started=started, failed=error)
+            except Exception as final_error:
+                raise _NotRecorded(final_error) from final_error
         if isinstance(result, int) and result < 0:
-            if sends > 1 and await self._completed_unheard(raw.id, result, bool(remove)):
+            if sends > 1 and await self._completed_unheard(raw.id, result, removed):
                 return None
             refusal = self._ctx.backend.scripts.finishedErrors(
                 {"code": result, "jobId": raw.id, "command": "moveToFinished", "state": "active"}
@@ -426,19 +509,33 @@ class JobRunner:
             ),
         )
 
-    async def _retrying(self, operation: Callable[[], Awaitable[T]]) -> T:
-        """``operation()``, tried again on connection errors while the job's lock lasts."""
-        deadline = time.monotonic() + self._settings.lock_duration / 1000
+    async def _retrying(
+        self,
+        operation: Callable[[], Awaitable[T]],
+        *,
+        started: float | None = None,
+        failed: Exception | None = None,
+    ) -> T:
+        """``operation()``, tried again on connection errors while the job's lock lasts.
+
+        ``failed``: the error of a first try (made by the caller at ``started``).
+        """
+        deadline = (time.monotonic() if started is None else started) + (
+            self._settings.lock_duration / 1000
+        )
         delay = 0.05
         while True:
-            try:
-                return await operation()
-            except Exception as error:
-                if not is_connection_error(error) or time.monotonic() + delay > deadline:
-                    raise
-                self._report_error(error)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
+            if failed is None:
+                try:
+                    return await operation()
+                except Exception as error:
+                    failed = error
+            if not is_connection_error(failed) or time.monotonic() + delay > deadline:
+                raise failed
+            self._report_error(failed)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+            failed = None
 
     def _not_recorded(
         self, info: JobInfo, route: Route | None, outcome: Outcome, error: BaseException

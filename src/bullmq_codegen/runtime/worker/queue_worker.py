@@ -72,8 +72,13 @@ class QueueWorker:
         self._ctx = ctx
         self._blocking = blocking
         self._listeners: list[WorkerListener] = list(listeners)
+        # one route is bounded by the worker's free slots: no semaphore of its own to pass
         self._routes = {
-            route.name: Route(route, route_settings, asyncio.Semaphore(route_settings.concurrency))
+            route.name: Route(
+                route,
+                route_settings,
+                asyncio.Semaphore(route_settings.concurrency) if len(routes) > 1 else None,
+            )
             for route, route_settings in routes
         }
         self.concurrency = sum(route_settings.concurrency for _, route_settings in routes)
@@ -155,6 +160,7 @@ class QueueWorker:
     def add_listener(self, listener: WorkerListener) -> None:
         """Tell ``listener`` what this worker does from now on."""
         self._listeners.append(listener)
+        self._runner.listeners_changed()
 
     def stats(self) -> dict[str, RouteStats]:
         """Counts per job name since the worker started."""
