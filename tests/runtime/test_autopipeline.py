@@ -147,3 +147,21 @@ async def test_a_push_message_is_no_commands_reply(
     await asyncio.sleep(0.05)
     assert await pipeline.execute(pack("GET", key)) == "b"
     assert await pipeline.execute(pack("ECHO", "after")) == "after"
+
+
+async def test_an_idle_connection_outlives_the_socket_timeout(
+    redis: RedisSource, prefix: str
+) -> None:
+    # between commands the reader stays on the connection; the timeout is for replies only
+    client: Redis = Redis.from_url(redis.url, decode_responses=True, socket_timeout=0.2)
+    pipeline = AutoPipeline(client)
+    try:
+        await pipeline.execute(pack("CLIENT", "SETNAME", f"{prefix}-idle"))
+        names = await client.client_list()
+        await asyncio.sleep(0.6)  # three socket timeouts with nothing in flight
+        assert await pipeline.execute(pack("INCR", f"{prefix}:n")) == 1
+        assert await pipeline.execute(pack("CLIENT", "GETNAME")) == f"{prefix}-idle"  # same one
+        assert [c for c in names if c["name"] == f"{prefix}-idle"]
+    finally:
+        await pipeline.close()
+        await client.aclose()

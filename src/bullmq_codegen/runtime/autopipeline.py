@@ -78,6 +78,7 @@ class _Link:
         "flush_scheduled",
         "loop",
         "outgoing",
+        "parked",
         "reader",
         "reading_since",
         "waiting",
@@ -92,7 +93,12 @@ class _Link:
         self.flush_scheduled = False
         self.reader: asyncio.Task[None] | None = None
         self.reading_since = 0.0
-        """When the reader started waiting for bytes (loop time), 0 when it is not waiting."""
+        """Since when the reader has waited for the bytes of a command's reply (loop time); 0
+        when it is not waiting, or only parked (see ``parked``)."""
+        self.parked = False
+        """Whether the reader waits for bytes while no command waits for a reply: it stays
+        on the connection between commands (no task per burst of commands) and a command
+        sent then starts the wait's timeout."""
         self.watchdog: asyncio.TimerHandle | None = None
         """The timer that ends a wait for bytes longer than the connection's socket timeout."""
 
@@ -186,6 +192,9 @@ class AutoPipeline:
                 link.loop.call_soon(self._flush, link)
         if link.reader is None:
             link.reader = link.loop.create_task(self._read(link))
+        elif link.parked:
+            link.parked = False
+            self._waiting_since(link, link.loop.time())
 
     @property
     def closed(self) -> bool:
@@ -259,7 +268,8 @@ class AutoPipeline:
         parser: Any = getattr(connection, "_parser", None)
         push: Any = getattr(parser, "_hiredis_PushNotificationType", None)
         try:
-            while link.waiting:
+            # the direct reader stays (parked) while nothing waits; redis-py's, per burst
+            while link.waiting or stream is not None:
                 # the replies hiredis holds already are taken at once; else wait for more
                 reply: Any = received.gets() if received is not None else NOT_ENOUGH_DATA
                 if reply is NOT_ENOUGH_DATA and stream is not None and received is not None:
@@ -281,6 +291,8 @@ class AutoPipeline:
                     isinstance(reply, list) and reply and isinstance(reply[0], RedisConnectionError)
                 ):
                     reply = reply[0]  # as redis-py's read_response raises it
+                if not link.waiting:
+                    raise RedisConnectionError("Redis sent a reply no command waits for")
                 future = link.waiting.popleft()
                 if future.done():
                     continue
@@ -300,37 +312,46 @@ class AutoPipeline:
         finally:
             link.reader = None
             link.reading_since = 0.0
+            link.parked = False
 
     async def _receive(self, link: _Link, stream: asyncio.StreamReader) -> bytes:
         """The next bytes of ``link``'s connection, read from its stream for hiredis to parse
         (rather than with redis-py's ``read_response``: a timeout scope and three coroutines
         per read). A wait longer than the connection's ``socket_timeout`` fails, as there."""
-        timeout: float | None = link.connection.socket_timeout
-        if timeout:
-            link.reading_since = link.loop.time()
-            if link.watchdog is None:
-                link.watchdog = link.loop.call_at(
-                    link.reading_since + timeout, self._watch, link, stream, timeout
-                )
+        if link.waiting:
+            self._waiting_since(link, link.loop.time())
+        else:
+            link.parked = True
         data = await stream.read(_READ_SIZE)
         link.reading_since = 0.0
+        link.parked = False
         if not data:
             raise RedisConnectionError("Connection closed by server.")
         return data
 
-    def _watch(self, link: _Link, stream: asyncio.StreamReader, timeout: float) -> None:
-        """End the reader's wait for bytes if it has lasted ``timeout`` seconds; else look
-        again when it would have (one timer per connection, moved on, not one per read)."""
+    def _waiting_since(self, link: _Link, now: float) -> None:
+        """The reader waits for a reply's bytes from ``now``: time it (the watchdog)."""
+        timeout: float | None = link.connection.socket_timeout
+        if timeout:
+            link.reading_since = now
+            if link.watchdog is None:
+                link.watchdog = link.loop.call_at(now + timeout, self._watch, link, timeout)
+
+    def _watch(self, link: _Link, timeout: float) -> None:
+        """End the reader's wait for a reply's bytes if it has lasted ``timeout`` seconds; else
+        look again when it would have (one timer per connection, moved on, not one per read)."""
         link.watchdog = None
         if not link.reading_since or link.reader is None or link is not self._link:
             return  # not waiting: the next wait starts the timer again
         due = link.reading_since + timeout
         if link.loop.time() >= due:
-            stream.set_exception(
-                RedisConnectionError(f"Timeout reading from Redis: no reply for {timeout:g} s")
-            )
+            stream = _stream(link.connection)
+            if stream is not None:
+                stream.set_exception(
+                    RedisConnectionError(f"Timeout reading from Redis: no reply for {timeout:g} s")
+                )
         else:
-            link.watchdog = link.loop.call_at(due, self._watch, link, stream, timeout)
+            link.watchdog = link.loop.call_at(due, self._watch, link, timeout)
 
     def _broken(self, link: _Link, error: BaseException) -> None:
         if link.watchdog is not None:
