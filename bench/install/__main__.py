@@ -67,6 +67,9 @@ def scenarios(
         "worker_noop_c10": {venv.name: rate(venv) for venv in (default, bare)},
         "import": {
             "bullmq": _json_run(default, app, url, [*workload, "import", "--what", "bullmq"]),
+            "bullmq+pydantic": _json_run(
+                default, app, url, [*workload, "import", "--what", "bullmq+pydantic"]
+            ),
             "producers": _json_run(default, app, url, [*workload, "import", "--what", "producers"]),
         },
         "import_and_first_add": {
@@ -75,6 +78,9 @@ def scenarios(
         },
         "idle_rss": {
             "raw": _json_run(default, app, url, [*workload, "idle-rss", "--impl", "raw"]),
+            "raw+pydantic": _json_run(
+                default, app, url, [*workload, "idle-rss", "--impl", "raw+pydantic"]
+            ),
             "ours": _json_run(default, app, url, [*workload, "idle-rss", "--impl", "ours"]),
             "workers start": lambda prefix: idle_rss(default, app, url, prefix),
         },
