@@ -19,9 +19,9 @@ flight leaves Redis's side unknown; a marker written inside the transaction
 settles it (asked again on a fresh connection), and with it the ids the chunk
 got.
 
-redis-py's exceptions are imported where they are caught: every path there has
-sent through a connection, so redis is loaded by then, and a process that only
-imports the producers does not load it (see ``registry``).
+redis-py's exceptions are imported where they are caught (every path there has
+sent through a connection, so redis-py is loaded by then), not when the producers
+import this module.
 """
 
 from __future__ import annotations

@@ -17,9 +17,8 @@ new connection asks the sentinels where the master is, and a connection to a
 master that was demoted (``READONLY``), lost, or replaced is dropped, so the next
 one goes to the new master.
 
-redis-py is imported when the first client is built (and when an error is
-classified, which only happens after one was): a process that imports generated
-code and enqueues nothing does not load it.
+This module imports redis-py only when it builds a client (or classifies an
+error, which follows one), not when generated code imports it.
 """
 
 from __future__ import annotations

@@ -6,10 +6,8 @@ The first use on an event loop opens a pooled client for that loop; a second
 clients never cross loops (the cause of redis-py's "attached to a different
 loop" errors).
 
-Nothing of redis-py, the auto-pipeline, the cluster router or the event reader
-is imported until then: a process that imports generated code loads them on its
-first connection, and one that only imports it (a tool, a test collecting
-modules) never does.
+This module imports redis-py, the auto-pipeline, the cluster router and the
+event reader only then, on a loop's first use, not when generated code imports it.
 """
 
 from __future__ import annotations
