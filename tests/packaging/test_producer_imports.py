@@ -20,11 +20,14 @@ WORKER_SIDE = (
     "bullmq_codegen.runtime.cluster",
     "bullmq_codegen.runtime.sentinel_pool",
     "bullmq_codegen.runtime.idempotent",
+    "bullmq_codegen.runtime.autopipeline",
     "bullmq_codegen.runner",
     "bullmq_codegen.cli",
     "bullmq_codegen.generator",
     "bullmq_codegen.dashboard",
     "bullmq",
+    "redis",
+    "hiredis",
     "prometheus_client",
     "starlette",
     "uvicorn",
@@ -33,8 +36,9 @@ WORKER_SIDE = (
     "jinja2",
 )
 """Modules (and their submodules) an enqueue-only process has no use for until it sends:
-the worker side, the tools, and what the first connection imports (the cluster router, the
-Sentinel pool, the duplicate-reporting add, bullmq's scripts). croniter is not here: the
+the worker side, the tools, and what the first connection imports (redis-py and hiredis, the
+auto-pipeline, the cluster router, the Sentinel pool, the duplicate-reporting add, bullmq's
+scripts). croniter is not here: the
 example's definitions check its nightly schedule's pattern with it."""
 
 

@@ -9,11 +9,13 @@ connection, so a thousand waiters checking at once share one connection.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..autopipeline import AutoPipeline
 from ..resp import hash_reply, pack
 from .types import JobCompleted, JobFailed
+
+if TYPE_CHECKING:
+    from ..autopipeline import AutoPipeline
 
 __all__ = ["JobRecord", "attempts_and_name", "final_from_history", "read_job"]
 

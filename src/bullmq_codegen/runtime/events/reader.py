@@ -18,13 +18,14 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ...errors import BullMQCodegenError
 from ..connection import MAX_BLOCK_SECONDS, is_connection_error
 from .types import JobEvent, parse_entry
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 __all__ = ["EventReader", "EventsClosedError", "Sink"]
 

@@ -17,12 +17,14 @@ import inspect
 import logging
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..autopipeline import AutoPipeline
 from .lookup import attempts_and_name
 from .reader import EventReader, EventsClosedError
 from .types import JobCompleted, JobEvent, JobFailed, JobProgressed, JobStalled
+
+if TYPE_CHECKING:
+    from ..autopipeline import AutoPipeline
 
 __all__ = ["LISTENER_METHODS", "Subscription"]
 

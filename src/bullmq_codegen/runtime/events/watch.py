@@ -12,12 +12,14 @@ import asyncio
 import collections
 import dataclasses
 import logging
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from ..autopipeline import AutoPipeline
 from .lookup import attempts_and_name, final_from_history, read_job
 from .reader import EventReader
 from .types import FinalEvent, JobCompleted, JobEvent, JobFailed, JobRemoved
+
+if TYPE_CHECKING:
+    from ..autopipeline import AutoPipeline
 
 __all__ = ["JobWatch"]
 
