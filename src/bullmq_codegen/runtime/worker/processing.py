@@ -223,10 +223,10 @@ class JobRunner:
         if settings.name is not None:
             fixed["name"] = settings.name
         self._finish_fixed = fixed
+        """The completion options every job of this worker shares."""
         self._scalar_opts: dict[str, JobOptions] = {}
         """Stored options text → its decoded options, when their values are all scalars
         (a shallow copy of them is then as good as decoding them again)."""
-        """The completion options every job of this worker shares."""
         self.running: dict[str, JobInfo] = {}
         self.unrouted = RouteStats()
         """Counts of the jobs whose name no route here runs (each failed at once)."""
