@@ -104,3 +104,19 @@ def test_the_command_line_loads_rich_only_to_print() -> None:
         "from bullmq_codegen.cli.common import fail\nfail('probe')", ("rich.console",)
     )
     assert printed == ["rich.console"]
+
+
+def test_a_runner_without_a_health_server_loads_no_prometheus() -> None:
+    # /metrics is the only reader of the runner's metrics: without a health port, neither they
+    # nor prometheus_client are made.
+    runner = (
+        "from app.queues.generated import queues, workers\n"
+        "from bullmq_codegen.runner.settings import RunnerSettings\n"
+        "from bullmq_codegen.runner.supervisor import WorkerRunner\n"
+        "def made(port):\n"
+        "    return WorkerRunner(runtime=queues.runtime, routes=workers.ROUTES,\n"
+        "                        settings=RunnerSettings(health_port=port))\n"
+    )
+    watched = ("prometheus_client",)
+    assert _loaded_after(runner + "assert made(None).metrics is None", watched) == []
+    assert _loaded_after(runner + "assert made(9).metrics", watched) != []

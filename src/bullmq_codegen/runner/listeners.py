@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from typing import TYPE_CHECKING
 
 from ..runtime.worker.events import JobInfo, Outcome, WorkerListener, WorkerState
+
+if TYPE_CHECKING:
+    from prometheus_client import Counter, Histogram
 
 __all__ = ["JobLogListener", "JobTally", "LoggingListener", "Metrics", "MetricsListener"]
 
@@ -196,9 +198,12 @@ class JobTally(WorkerListener):
 
 
 class Metrics:
-    """The runner's Prometheus metrics, in a registry of their own."""
+    """The runner's Prometheus metrics, in a registry of their own (prometheus_client is
+    imported when the first is made: a runner without a health server has none)."""
 
     def __init__(self) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
         self.registry = CollectorRegistry(auto_describe=True)
         labels = ("queue", "job_name")
         self.completed = Counter(

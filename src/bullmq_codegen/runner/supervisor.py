@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from prometheus_client import generate_latest
 from redis.exceptions import (
     AskError,
     ClusterDownError,
@@ -127,10 +126,11 @@ class WorkerRunner:
             )
         )
         self.log = log or logging.getLogger("bullmq_codegen.runner")
-        self.metrics = Metrics()
+        self.metrics = Metrics() if settings.health_port is not None else None
+        """The Prometheus metrics ``/metrics`` serves (none without a health server)."""
         self._listeners: list[WorkerListener] = [
             LoggingListener(self.log),
-            MetricsListener(self.metrics),
+            *([MetricsListener(self.metrics)] if self.metrics is not None else []),
             _MovedSlotListener(self._fail, clustered=is_cluster(self.runtime.config.connection)),
             *extra_listeners,
         ]
@@ -303,9 +303,12 @@ class WorkerRunner:
             for route in self.routes
         }
 
+        metrics = self.metrics
+
         def count(block: LoopBlock) -> None:
-            self.metrics.loop_blocks.inc()
-            self.metrics.loop_blocked_seconds.inc(block.seconds)
+            if metrics is not None:
+                metrics.loop_blocks.inc()
+                metrics.loop_blocked_seconds.inc(block.seconds)
 
         watch = LoopWatch(
             blocked=blocked,
@@ -315,7 +318,8 @@ class WorkerRunner:
             log=self.log,
             on_block=count,
         )
-        self.metrics.loop_lag.set_function(lambda: watch.lag)
+        if metrics is not None:
+            metrics.loop_lag.set_function(lambda: watch.lag)
         return watch
 
     def _running_jobs(self) -> list[JobInfo]:
@@ -592,18 +596,23 @@ class WorkerRunner:
                 body["heartbeats"] = {"error": f"Redis unreachable: {error or 'no answer'}"}
             return json_response(200, body)
 
+        served = self.metrics
+        assert served is not None, "a health server is made with a health port, as the metrics"
+
         async def metrics() -> Response:
+            from prometheus_client import generate_latest
+
             with contextlib.suppress(Exception):  # depth gauges are best effort during a Redis blip
                 for queue in self.queues:
                     counts = await asyncio.wait_for(
                         self.runtime.queue(queue).counts(), _REDIS_ANSWER_TIMEOUT
                     )
                     for state, count in counts.by_state().items():
-                        self.metrics.depth.labels(queue, state).set(count)
+                        served.depth.labels(queue, state).set(count)
             return (
                 200,
                 "text/plain; version=0.0.4; charset=utf-8",
-                generate_latest(self.metrics.registry),
+                generate_latest(served.registry),
             )
 
         routes: dict[str, Handler] = {
