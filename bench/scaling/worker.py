@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from bullmq_codegen.runtime import JobInfo, WorkerListener
-from bullmq_codegen.runtime.event_loop import new_event_loop
+from bullmq_codegen.runtime.event_loop import run
 
 from .app.generated import close_connections, create_workers
 from .app.queue_definitions import STARTED
@@ -52,6 +52,5 @@ async def main(queue: str) -> list[tuple[int, int, int, int]]:
 
 
 if __name__ == "__main__":
-    with asyncio.Runner(loop_factory=new_event_loop) as runner:  # as `workers start` runs them
-        samples = runner.run(main(sys.argv[1]))
+    samples = run(main(sys.argv[1]))  # on the event loop `workers start` runs workers on
     Path(sys.argv[2]).write_text(json.dumps({"samples": samples}))

@@ -431,11 +431,12 @@ def main() -> None:
         result = import_time(args)
     else:
         runners = {"worker": worker, "produce": produce, "latency": latency, "idle-rss": idle_rss}
-        loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None
-        if args.impl == "ours":  # the event loop `bullmq-codegen workers start` runs them on
-            from bullmq_codegen.runtime.event_loop import new_event_loop as loop_factory
-        with asyncio.Runner(loop_factory=loop_factory) as runner:
-            result = runner.run(runners[args.command](args))
+        if args.impl == "ours":  # on the event loop `bullmq-codegen workers start` runs them on
+            from bullmq_codegen.runtime.event_loop import run
+
+            result = run(runners[args.command](args))
+        else:
+            result = asyncio.run(runners[args.command](args))
     print(json.dumps(result))
 
 

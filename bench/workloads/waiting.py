@@ -27,7 +27,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bullmq_codegen.runtime.event_loop import new_event_loop
+from bullmq_codegen.runtime import event_loop
 
 URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 _WARM_UP = 20
@@ -108,9 +108,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1000)
     args = parser.parse_args()
     run = latency if args.command == "latency" else waiters
-    # the event loop `bullmq-codegen workers start` runs workers on
-    with asyncio.Runner(loop_factory=new_event_loop) as runner:
-        print(json.dumps(runner.run(run(args.jobs))))
+    # on the event loop `bullmq-codegen workers start` runs workers on
+    print(json.dumps(event_loop.run(run(args.jobs))))
 
 
 if __name__ == "__main__":

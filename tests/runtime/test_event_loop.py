@@ -6,24 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import signal
 import socket
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 import pytest
 
 from bullmq_codegen.runtime import event_loop
-from bullmq_codegen.runtime.event_loop import PreciseSelector, new_event_loop
+from bullmq_codegen.runtime.event_loop import PreciseSelector
 
 T = TypeVar("T")
 
 
 def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """``main()`` run to its end on a new loop of :func:`new_event_loop`."""
-    with asyncio.Runner(loop_factory=new_event_loop) as runner:
-        return runner.run(main())
+    """``main()`` run to its end by :func:`event_loop.run`."""
+    return event_loop.run(main())
 
 
 def test_the_loop_waits_on_the_precise_selector() -> None:
@@ -110,12 +110,40 @@ def test_a_timeout_with_nothing_ready_returns_nothing() -> None:
         selector.close()
 
 
-def test_past_selects_limit_it_waits_as_asyncio_does(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(event_loop, "_SELECT_LIMIT", 0)  # as if the epoll descriptor were >= 1024
+def test_it_is_the_threads_event_loop_while_it_runs() -> None:
+    # as asyncio.run's: code asking the policy (a child watcher, get_event_loop()) finds it
+    async def policy_loop() -> bool:
+        return asyncio.get_event_loop_policy().get_event_loop() is asyncio.get_running_loop()
 
-    async def sleep() -> float:
+    assert run(policy_loop) is True
+
+
+@pytest.fixture
+def descriptors_past_select() -> Iterator[None]:
+    """1,100 descriptors open, so the next one (the loop's epoll) is past ``select``'s limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 1200
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        pytest.skip(f"the hard limit of open files is {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+    null = os.open(os.devnull, os.O_RDONLY)
+    opened = [os.dup(null) for _ in range(1100)]
+    try:
+        yield
+    finally:
+        for descriptor in [null, *opened]:
+            os.close(descriptor)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@pytest.mark.usefixtures("descriptors_past_select")
+def test_past_selects_limit_it_waits_as_asyncio_does() -> None:
+    async def sleep() -> tuple[int, float]:
+        selector = getattr(asyncio.get_running_loop(), "_selector")  # noqa: B009
         started = time.monotonic()
         await asyncio.sleep(0.002)
-        return time.monotonic() - started
+        return selector.fileno(), time.monotonic() - started
 
-    assert run(sleep) >= 0.002
+    epoll, slept = run(sleep)
+    assert epoll >= 1024
+    assert slept >= 0.002

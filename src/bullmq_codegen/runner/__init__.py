@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import BullMQCodegenError
-from ..runtime.event_loop import new_event_loop
 from .exits import EXIT_BAD_INPUT, EXIT_FATAL, EXIT_FORCED, EXIT_OK
 from .http import HealthServer, starting_routes
 from .logs import configure_logging
@@ -82,8 +81,9 @@ def run_workers(
     if not settings.enabled:
         _log.info("workers are disabled (WORKER_ENABLED=false): starting nothing")
         return EXIT_OK
-    with asyncio.Runner(loop_factory=new_event_loop) as runner:
-        return runner.run(_run(workers, settings, queues, worker_names))
+    from ..runtime import event_loop  # the runtime's modules load after the health server listens
+
+    return event_loop.run(_run(workers, settings, queues, worker_names))
 
 
 async def _run(
