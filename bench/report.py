@@ -32,6 +32,7 @@ _MEDIANS = (
     "job_ms",
     "rtt_ms",
     "ceiling_per_s",
+    "steady_per_s",
     "of_ceiling",
 )
 """Figures of a run reported as their median over the rounds, beside the headline."""
@@ -120,7 +121,11 @@ def print_table(
             + (f" (p99 {row['p99_ms']:.2f})" if "p99_ms" in row else "")
             + (f" ({row['connections']:.0f} connections)" if "connections" in row else "")
             + (
-                f" ({row['of_ceiling']:.0%} of {row['ceiling_per_s']:,.0f}: "
+                f" (steady {row['steady_per_s']:,.0f}: {row['of_ceiling']:.0%} of "
+                f"{row['ceiling_per_s']:,.0f}; job {row['job_ms']:.2f} ms, "
+                f"PING {row['rtt_ms']:.3f} ms)"
+                if "steady_per_s" in row
+                else f" ({row['of_ceiling']:.0%} of {row['ceiling_per_s']:,.0f}: "
                 f"job {row['job_ms']:.2f} ms, PING {row['rtt_ms']:.3f} ms)"
                 if "of_ceiling" in row
                 else ""

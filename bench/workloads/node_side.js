@@ -47,8 +47,11 @@ async function worker(connection, [queueName, jobName, n, concurrency, sleepMs])
   const rtt = await roundTripMs(connection);
   const before = await redisInfo();
   const started = now(); const cpu0 = cpu();
+  let firstAt = 0; let lastAt = 0;
   const w = new Worker(queueName, async () => {
     count += 1;
+    if (count === 1) firstAt = now();
+    if (count === n) lastAt = now();
     if (count >= n) resolveDone();
     if (Number(sleepMs)) {
       const t0 = now();
@@ -64,7 +67,9 @@ async function worker(connection, [queueName, jobName, n, concurrency, sleepMs])
   if (sleeps) {
     result.job_ms = (slept / sleeps) * 1000;
     result.ceiling_per_s = Number(concurrency) / ((result.job_ms + rtt) / 1000);
-    result.of_ceiling = n / result.wall / result.ceiling_per_s;
+    // compared with the steady rate, first job's start to the last's (start-up left out)
+    result.steady_per_s = (n - 1) / (lastAt - firstAt);
+    result.of_ceiling = result.steady_per_s / result.ceiling_per_s;
   }
   return result;
 }

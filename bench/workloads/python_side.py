@@ -77,15 +77,21 @@ async def round_trip_ms(ping: Callable[[], Awaitable[object]], times: int = 300)
     return statistics.median(samples) * 1000
 
 
-def ceiling(result: dict[str, Any], concurrency: int, slept: float, sleeps: int) -> None:
+def ceiling(
+    result: dict[str, Any], concurrency: int, slept: float, sleeps: int, first_last: list[float]
+) -> None:
     """Add the job time (the processor's measured sleep) and the ceiling it sets,
-    ``concurrency / (job time + one round trip)``, to a sleeping worker's ``result``."""
+    ``concurrency / (job time + one round trip)``, to a sleeping worker's ``result``, and the
+    rate it is compared with: the steady one, from the first job's start to the last's (the
+    worker's start-up, which ``jobs_per_s`` includes, is no part of a steady ceiling)."""
     if not sleeps:
         return
     job_ms = slept / sleeps * 1000
     result["job_ms"] = job_ms
     result["ceiling_per_s"] = concurrency / ((job_ms + result["rtt_ms"]) / 1000)
-    result["of_ceiling"] = result["jobs"] / result["wall"] / result["ceiling_per_s"]
+    first, last = first_last
+    result["steady_per_s"] = (result["jobs"] - 1) / (last - first)
+    result["of_ceiling"] = result["steady_per_s"] / result["ceiling_per_s"]
 
 
 async def fill(queue_name: str, job_name: str, jobs: int, data: dict[str, Any]) -> None:
@@ -112,10 +118,14 @@ async def worker(args: argparse.Namespace) -> dict[str, Any]:
 
         count = [0]
         slept = [0.0, 0]
+        first_last = [0.0, 0.0]
 
         async def process(job: Any, token: str) -> None:
             count[0] += 1
+            if count[0] == 1:
+                first_last[0] = time.perf_counter()
             if count[0] >= args.jobs:
+                first_last[1] = first_last[1] or time.perf_counter()
                 done.set()
             if args.sleep_ms:
                 before = time.perf_counter()
@@ -154,6 +164,7 @@ async def worker(args: argparse.Namespace) -> dict[str, Any]:
         wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
         await generated.close_connections()
         slept = queue_definitions.SLEPT
+        first_last = queue_definitions.FIRST_LAST
     # every job completed once the worker closed: Redis's cost of all of them
     result = {
         "jobs": args.jobs,
@@ -163,7 +174,7 @@ async def worker(args: argparse.Namespace) -> dict[str, Any]:
         "redis_before": before,
         "redis_after": redis_info(),
     }
-    ceiling(result, args.concurrency, slept[0], int(slept[1]))
+    ceiling(result, args.concurrency, slept[0], int(slept[1]), first_last)
     return result
 
 

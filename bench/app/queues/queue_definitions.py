@@ -33,10 +33,17 @@ SLEPT = [0.0, 0]
 """Seconds the sleeping processors actually slept, and how many sleeps: the job time."""
 
 
+FIRST_LAST = [0.0, 0.0]
+"""``time.perf_counter()`` when the first processor started, and when the count was reached."""
+
+
 def _count() -> None:
     PROCESSED[0] += 1
+    if PROCESSED[0] == 1:
+        FIRST_LAST[0] = time.perf_counter()
     event = REACHED.get(PROCESSED[0])
     if event is not None:
+        FIRST_LAST[1] = time.perf_counter()
         event.set()
 
 
