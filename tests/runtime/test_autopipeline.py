@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -28,6 +29,18 @@ async def pipeline(client: Redis) -> AsyncIterator[AutoPipeline]:
     auto = AutoPipeline(client)
     yield auto
     await auto.close()
+
+
+@contextlib.asynccontextmanager
+async def timed_out(url: str, seconds: float) -> AsyncIterator[tuple[AutoPipeline, Redis]]:
+    """An auto-pipeline on a client whose socket timeout is ``seconds``, and the client."""
+    client: Redis = Redis.from_url(url, decode_responses=True, socket_timeout=seconds)
+    pipeline = AutoPipeline(client)
+    try:
+        yield pipeline, client
+    finally:
+        await pipeline.close()
+        await client.aclose()
 
 
 async def test_every_caller_gets_its_own_reply_in_order(
@@ -104,32 +117,22 @@ async def test_a_reply_later_than_the_socket_timeout_fails_its_command_then_reco
 ) -> None:
     # replies are read off the connection's stream, not with redis-py's read_response: its
     # socket timeout still ends a wait for bytes that lasts longer
-    client: Redis = Redis.from_url(redis.url, decode_responses=True, socket_timeout=0.2)
-    pipeline = AutoPipeline(client)
-    try:
+    async with timed_out(redis.url, 0.2) as (pipeline, _):
         assert await pipeline.execute(pack("PING")) in ("PONG", True)
         with pytest.raises(RedisConnectionError, match="Timeout reading"):
             await pipeline.execute(pack("BLPOP", f"{prefix}:never", "2"))
         assert await pipeline.execute(pack("INCR", f"{prefix}:n")) == 1
-    finally:
-        await pipeline.close()
-        await client.aclose()
 
 
 async def test_replies_quicker_than_the_socket_timeout_never_time_out(
     redis: RedisSource, prefix: str
 ) -> None:
     # the timeout counts from each wait for bytes, not from the connection's first one
-    client: Redis = Redis.from_url(redis.url, decode_responses=True, socket_timeout=0.3)
-    pipeline = AutoPipeline(client)
-    try:
+    async with timed_out(redis.url, 0.3) as (pipeline, _):
         for count in range(1, 6):
             await asyncio.sleep(0.1)
             assert await pipeline.execute(pack("BLPOP", f"{prefix}:never", "0.1")) is None
             assert await pipeline.execute(pack("INCR", f"{prefix}:n")) == count
-    finally:
-        await pipeline.close()
-        await client.aclose()
 
 
 async def test_a_push_message_is_no_commands_reply(
@@ -153,15 +156,10 @@ async def test_an_idle_connection_outlives_the_socket_timeout(
     redis: RedisSource, prefix: str
 ) -> None:
     # between commands the reader stays on the connection; the timeout is for replies only
-    client: Redis = Redis.from_url(redis.url, decode_responses=True, socket_timeout=0.2)
-    pipeline = AutoPipeline(client)
-    try:
+    async with timed_out(redis.url, 0.2) as (pipeline, client):
         await pipeline.execute(pack("CLIENT", "SETNAME", f"{prefix}-idle"))
         names = await client.client_list()
         await asyncio.sleep(0.6)  # three socket timeouts with nothing in flight
         assert await pipeline.execute(pack("INCR", f"{prefix}:n")) == 1
         assert await pipeline.execute(pack("CLIENT", "GETNAME")) == f"{prefix}-idle"  # same one
         assert [c for c in names if c["name"] == f"{prefix}-idle"]
-    finally:
-        await pipeline.close()
-        await client.aclose()
