@@ -105,6 +105,15 @@ async def test_status_watch_follows_the_queues_until_ctrl_c(
     assert terminal.wait() == 0, terminal.text
 
 
+async def test_status_watch_ends_between_two_reads_on_sigterm(case_root: Path) -> None:
+    # a signal sets an event the watch checks between reads (cancelling a read in flight could
+    # be lost inside redis-py, and the watch then ran on after Ctrl-C)
+    terminal = Terminal([*STATUS, "--watch", "--interval", "0.2"], case_root)
+    terminal.read_until("reports")
+    terminal.process.send_signal(signal.SIGTERM)
+    assert terminal.wait() == 0, terminal.text
+
+
 async def test_status_watch_rides_out_redis_going_away(
     case_root: Path, case: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

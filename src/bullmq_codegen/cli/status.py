@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import signal
 import time
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -79,12 +80,12 @@ async def _show(runtime: Runtime, *, watch: bool, interval: float, as_json: bool
     from ..dashboard.overview import read_overview
 
     queues = JobKinds(runtime.config).queues
+    stopped = _stop_on_signals() if watch else asyncio.Event()
     try:
         overview = await read_overview(runtime, queues)  # Redis down at first: exit 2
         if as_json:
             say.out(json.dumps(overview.to_json(), indent=None if watch else 2))
-            while watch:
-                await asyncio.sleep(interval)
+            while watch and not await _stopped_within(stopped, interval):
                 read = await _read_watched(runtime, queues)
                 say.out(json.dumps(read if isinstance(read, dict) else read.to_json()))
             return
@@ -92,13 +93,33 @@ async def _show(runtime: Runtime, *, watch: bool, interval: float, as_json: bool
             say.print(_table(overview))
             return
         with Live(_table(overview), console=say.rich, auto_refresh=False) as live:
-            while True:
-                await asyncio.sleep(interval)
+            while not await _stopped_within(stopped, interval):
                 read = await _read_watched(runtime, queues)
                 shown = _down(read, interval) if isinstance(read, dict) else _table(read)
                 live.update(shown, refresh=True)
     finally:
         await runtime.close()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by Ctrl-C (SIGINT) or SIGTERM: a watch ends between two reads.
+
+    Not by cancelling what runs: redis-py's asyncio client can lose a task's cancellation
+    (seen with redis-py 8.1 on Python 3.11), and the watch then ran on after Ctrl-C.
+    """
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
+            loop.add_signal_handler(signum, stopped.set)
+    return stopped
+
+
+async def _stopped_within(stopped: asyncio.Event, seconds: float) -> bool:
+    """Whether ``stopped`` is set within ``seconds``."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopped.wait(), seconds)
+    return stopped.is_set()
 
 
 async def _read_watched(runtime: Runtime, queues: list[str]) -> Overview | dict[str, Any]:
