@@ -78,6 +78,7 @@ async def _show(runtime: Runtime, *, watch: bool, interval: float, as_json: bool
 
     from ..dashboard.kinds import JobKinds
     from ..dashboard.overview import read_overview
+    from ..runtime.worker.maintenance import stopped_within
 
     queues = JobKinds(runtime.config).queues
     stopped = _stop_on_signals() if watch else asyncio.Event()
@@ -85,7 +86,7 @@ async def _show(runtime: Runtime, *, watch: bool, interval: float, as_json: bool
         overview = await read_overview(runtime, queues)  # Redis down at first: exit 2
         if as_json:
             say.out(json.dumps(overview.to_json(), indent=None if watch else 2))
-            while watch and not await _stopped_within(stopped, interval):
+            while watch and not await stopped_within(stopped, interval):
                 read = await _read_watched(runtime, queues)
                 say.out(json.dumps(read if isinstance(read, dict) else read.to_json()))
             return
@@ -93,7 +94,7 @@ async def _show(runtime: Runtime, *, watch: bool, interval: float, as_json: bool
             say.print(_table(overview))
             return
         with Live(_table(overview), console=say.rich, auto_refresh=False) as live:
-            while not await _stopped_within(stopped, interval):
+            while not await stopped_within(stopped, interval):
                 read = await _read_watched(runtime, queues)
                 shown = _down(read, interval) if isinstance(read, dict) else _table(read)
                 live.update(shown, refresh=True)
@@ -113,13 +114,6 @@ def _stop_on_signals() -> asyncio.Event:
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
             loop.add_signal_handler(signum, stopped.set)
     return stopped
-
-
-async def _stopped_within(stopped: asyncio.Event, seconds: float) -> bool:
-    """Whether ``stopped`` is set within ``seconds``."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stopped.wait(), seconds)
-    return stopped.is_set()
 
 
 async def _read_watched(runtime: Runtime, queues: list[str]) -> Overview | dict[str, Any]:

@@ -41,6 +41,7 @@ from ..runtime.routes import JobRoute
 from ..runtime.schedules import ScheduleError
 from ..runtime.worker.events import JobInfo, WorkerListener, WorkerState
 from ..runtime.worker.loop_watch import LoopBlock, LoopWatch, blocked_thresholds
+from ..runtime.worker.maintenance import stopped_within
 from ..runtime.worker.queue_worker import CloseResult
 from .checks import production_checks
 from .exits import EXIT_BAD_INPUT, EXIT_FATAL, EXIT_FORCED, EXIT_OK
@@ -62,6 +63,10 @@ _BLOCK_MEMORY = 60.0
 answer at all)."""
 
 
+_NOT_CLUSTERED = 'it is a Redis Cluster node; set "cluster": True in the definitions\' connection'
+"""What a redirection on a connection without ``cluster`` means, and its fix."""
+
+
 class _MovedSlotListener(WorkerListener):
     """A redirection reached a worker: the connection is no cluster connection but Redis is a
     cluster node, or the cluster kept redirecting past the router's limit. Fatal, saying which."""
@@ -79,10 +84,7 @@ class _MovedSlotListener(WorkerListener):
                 "router's limit: restart to read the cluster's slots afresh"
             )
         else:
-            self._fail(
-                f"Redis redirected queue {queue!r} ({error}): it is a Redis Cluster node; "
-                'set "cluster": True in the definitions\' connection'
-            )
+            self._fail(f"Redis redirected queue {queue!r} ({error}): {_NOT_CLUSTERED}")
 
 
 def _described(error: BaseException) -> str:
@@ -95,10 +97,7 @@ def _start_failure(error: BaseException) -> str:
     if isinstance(error, ScheduleError):
         return str(error)
     if isinstance(error, MovedError | AskError):
-        return (
-            f"Redis redirected it ({error}): it is a Redis Cluster node; "
-            'set "cluster": True in the definitions\' connection'
-        )
+        return f"Redis redirected it ({error}): {_NOT_CLUSTERED}"
     return f"Redis refused ({_described(error)})"
 
 
@@ -273,9 +272,7 @@ class WorkerRunner:
                     _described(error),
                     remaining,
                 )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), min(delay, remaining))
-            if self._stop.is_set():
+            if await stopped_within(self._stop, min(delay, remaining)):
                 return False
             delay = min(delay * 2, 5.0)
 
@@ -362,9 +359,7 @@ class WorkerRunner:
             self.log.info(
                 "restarting worker %s in %.0f s (restart %d)", queue, delay, self.restarts[queue]
             )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), delay)
-            if self._stop.is_set():
+            if await stopped_within(self._stop, delay):
                 return False
             try:
                 await self._start(queue)
@@ -455,9 +450,7 @@ class WorkerRunner:
             self.log.error(
                 "Redis at %s unreachable (%s); retrying for up to %.0f s", where, problem, remaining
             )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), min(delay, remaining))
-            if self._stop.is_set():
+            if await stopped_within(self._stop, min(delay, remaining)):
                 return False
             delay = min(delay * 2, 5.0)
 
@@ -479,8 +472,7 @@ class WorkerRunner:
                 if now - down_since > self.settings.redis_timeout:
                     self._fail(f"Redis unreachable for {now - down_since:.0f} s ({problem})")
                     return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), 1.0)
+            await stopped_within(self._stop, 1.0)
 
     # -- health -----------------------------------------------------------------------------------
 
@@ -545,9 +537,7 @@ class WorkerRunner:
 
     async def _health_log(self) -> None:
         while not self._stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.settings.health_check_interval)
-            if self._stop.is_set():
+            if await stopped_within(self._stop, self.settings.health_check_interval):
                 return
             for queue, state in self.worker_states().items():
                 self.log.info(
